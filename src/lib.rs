@@ -2,3 +2,4 @@
 //! network, the Internet, ExpressRoute and the Microsoft network.
 
 pub mod time;
+pub mod units;
