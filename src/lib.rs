@@ -1,5 +1,73 @@
-//! callflow: how Skype for Business and Teams calls flow across an enterprise
+//! callflow simulates how Skype for Business and Microsoft Teams calls and
+//! meetings flow across an enterprise network, the Internet, Azure
+//! ExpressRoute and the Microsoft network.
+//!
+//! A planner describes a network (a *topology*) and its people (a
+//! *scenario*) in TOML. callflow validates both into an immutable model,
+//! routes every packet of signaling and media through routers, NATs,
+//! stateful firewalls, proxies and Edge servers, negotiates each media path
+//! the way the clients do (ICE), places calls and meetings over simulated
+//! time, and adds up the traffic on every link and in each of the four
+//! segments of the source document ("Call flow using ExpressRoute"): your
 //! network, the Internet, ExpressRoute and the Microsoft network.
+//!
+//! # The map
+//!
+//! ```text
+//! topologies/*.toml ─┐  config     raw serde structs, spans kept, every problem collected
+//! scenarios/*.toml ──┴─▶ validate  raw → model, all problems at once (file:line:col)
+//!                          │
+//!                          ▼
+//!                        model      typed ids, units, the petgraph graph, scenario
+//!                          │
+//!        net ◀─────────────┤        routes (LPM, BGP-ish policy), NAT, firewalls, proxies;
+//!         │                │        walk(packet) → hops with verdicts; return path
+//!         ▼                │
+//!        ice, calls ◀──────┤        candidates, RFC 8445 priorities, checks walked
+//!         │                │        through net; homing, hosting, PSTN, federation
+//!         ▼                │
+//!        engine ◀──────────┘        simulated time, event queue, seeded streams,
+//!         │                         workload, call admission control
+//!         ▼
+//!        metrics → report           per link / segment / class; CSV, JSON, SVG, HTML
+//! ```
+//!
+//! Modules, leaves first:
+//!
+//! - [`time`], [`units`]: simulated time and quantities as types.
+//! - [`diag`]: problems located to file, line and column.
+//! - [`endpoints`]: the Microsoft endpoint catalog (address sets, categories,
+//!   ExpressRoute communities), shipped as `data/microsoft-365-endpoints.toml`.
+//! - [`config`]: the files as written; [`validate`]: the one place raw
+//!   configuration becomes a [`model`].
+//! - [`render`]: drawings of the topology in the four segment lanes.
+//!
+//! # Design decisions
+//!
+//! - Time is a value passed in ([`time::SimTime`], integer microseconds);
+//!   the library never reads a clock.
+//! - Network elements return verdicts; the walker and the engine apply them.
+//! - Randomness comes from named ChaCha8 streams derived from (seed,
+//!   replication, purpose); results are byte-identical for the same inputs
+//!   and seed, whatever the thread count.
+//! - Anything iterated into output is ordered.
+//! - Bad input never panics: every problem is reported at once and the
+//!   binary exits with code 2.
+//!
+//! # What callflow does not model
+//!
+//! Packet-level transport dynamics (TCP congestion control, codec
+//! adaptation), real packet I/O and SIP message contents. Media flows are
+//! constant-bitrate at their codec's figures; quality comes from each path's
+//! latency, jitter and loss.
 
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod diag;
+pub mod endpoints;
+pub mod model;
+pub mod summary;
 pub mod time;
 pub mod units;
+pub mod validate;
