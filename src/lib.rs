@@ -67,6 +67,7 @@ pub mod config;
 pub mod diag;
 pub mod endpoints;
 pub mod model;
+pub mod net;
 pub mod summary;
 pub mod time;
 pub mod units;
