@@ -436,6 +436,16 @@ pub struct Nat {
     pub inbound_source_nat: bool,
 }
 
+impl Nat {
+    /// Whether the NAT translates packets of this tuple's address family:
+    /// only families its pool has addresses in (IPv6 usually passes
+    /// untranslated).
+    pub fn translates(&self, tuple: &crate::net::packet::FiveTuple) -> bool {
+        let v6 = tuple.src.is_ipv6();
+        self.pool.iter().any(|p| matches!(p, IpNet::V6(_)) == v6)
+    }
+}
+
 /// Kinds of traffic a proxy carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -946,26 +956,35 @@ impl Topology {
     pub fn home_region(&self) -> &Region {
         self.region(self.tenant.home_region)
     }
+}
 
-    /// The element that owns `ip` as a host address or subnet, most specific first.
-    pub fn host_of(&self, ip: IpAddr) -> Option<NodeId> {
-        self.nodes()
-            .filter_map(|n| {
-                let node = self.node(n);
-                if node.addresses.contains(&ip) {
-                    return Some((u8::MAX, n));
-                }
-                match &node.kind {
-                    NodeKind::Site(s) => s
-                        .subnets
-                        .iter()
-                        .filter(|p| p.contains(&ip))
-                        .map(|p| (p.prefix_len(), n))
-                        .max(),
-                    _ => None,
-                }
-            })
-            .max_by_key(|&(len, n)| (len, std::cmp::Reverse(n)))
-            .map(|(_, n)| n)
+/// Whether a prefix is private or special-use (RFC 1918, shared address
+/// space, loopback, link-local, IPv6 unique-local): never routed on the
+/// Internet nor accepted on Microsoft peering.
+pub fn is_private(p: &IpNet) -> bool {
+    const PRIVATE: [&str; 7] = [
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "fc00::/7",
+    ];
+    PRIVATE
+        .iter()
+        .any(|q| q.parse::<IpNet>().is_ok_and(|q| q.contains(p)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_prefixes_are_recognised() {
+        assert!(is_private(&"10.1.0.0/16".parse().unwrap()));
+        assert!(is_private(&"fd00:1::/48".parse().unwrap()));
+        assert!(!is_private(&"198.51.100.0/28".parse().unwrap()));
+        assert!(!is_private(&"2001:db8:1::/48".parse().unwrap()));
     }
 }

@@ -8,3 +8,4 @@
 //! Leaves out calls and ICE: a walk carries one packet of one flow.
 
 pub mod packet;
+pub mod routing;

@@ -2665,23 +2665,6 @@ pub(crate) fn parse_port_range(s: &str) -> Option<(u16, u16)> {
     (lo <= hi && lo > 0).then_some((lo, hi))
 }
 
-/// RFC 1918, shared address space, loopback, link-local, ULA: never routed
-/// on the Internet or Microsoft peering.
-pub(crate) fn is_private(p: &IpNet) -> bool {
-    let private: [&str; 7] = [
-        "10.0.0.0/8",
-        "172.16.0.0/12",
-        "192.168.0.0/16",
-        "100.64.0.0/10",
-        "127.0.0.0/8",
-        "169.254.0.0/16",
-        "fc00::/7",
-    ];
-    private
-        .iter()
-        .any(|q| q.parse::<IpNet>().is_ok_and(|q| q.contains(p)))
-}
-
 fn rule_text(r: &RawRule) -> String {
     let list = |m: &Option<OneOrMany>| {
         m.as_ref()
@@ -2736,10 +2719,4 @@ mod tests {
         assert_eq!(parse_port_range("http"), None);
     }
 
-    #[test]
-    fn private_prefixes_are_recognised() {
-        assert!(is_private(&"10.1.0.0/16".parse().unwrap()));
-        assert!(is_private(&"fd00:1::/48".parse().unwrap()));
-        assert!(!is_private(&"198.51.100.0/28".parse().unwrap()));
-    }
 }

@@ -1,0 +1,399 @@
+//! `callflow trace`: a scenario's probes, traced hop by hop, as text and JSON.
+//!
+//! Owns turning probes into traces and traces into the two outputs: a
+//! teaching text (every hop, every decision, one verdict line) and a stable
+//! JSON document (documented in `docs/trace-json.md`; checks outside the
+//! project read it, so fields are only ever added).
+//!
+//! Leaves out drawing: [`crate::render`] draws a traced path over the four
+//! segment lanes.
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use crate::model::{FlowEnd, NodeKind, PathLabel, Probe, ProbeKind, Scenario, Segment, Topology};
+use crate::net::flow::{End, FlowSpec, FlowTrace, VerdictText, address_for, client_port, trace_flow};
+use crate::net::packet::TrafficClass;
+use crate::net::routing::{NextHop, Routing};
+use crate::net::walk::{Hop, NetState, Outcome, Walk};
+use crate::time::SimTime;
+
+/// One probe, traced.
+#[derive(Debug, Clone)]
+pub struct ProbeTrace {
+    /// The probe's name.
+    pub name: String,
+    /// Its kind word (`flow`, `peer-to-peer`, …).
+    pub kind: &'static str,
+    /// What it shows.
+    pub description: Option<String>,
+    /// Who is on each flow, and the flow.
+    pub flows: Vec<(String, FlowTrace)>,
+}
+
+/// Traces every probe (or only `only`), each in a fresh network state.
+pub fn trace_probes(t: &Topology, s: &Scenario, only: Option<&str>) -> Vec<ProbeTrace> {
+    let routing = Routing::compute(t, &Default::default());
+    s.probes
+        .iter()
+        .filter(|p| only.is_none_or(|o| o == p.name))
+        .filter_map(|p| trace_probe(t, s, &routing, p))
+        .collect()
+}
+
+fn trace_probe(t: &Topology, s: &Scenario, routing: &Routing, p: &Probe) -> Option<ProbeTrace> {
+    let mut state = NetState::default();
+    match &p.kind {
+        ProbeKind::Flow { from, to, protocol, port, ipv6 } => {
+            let class = flow_class(*protocol, *port);
+            let (from_end, from_name, pac) = resolve(t, s, *from, None, *ipv6)?;
+            let (to_end, _, _) = resolve(t, s, *to, Some(from_end.node), *ipv6)?;
+            let spec = FlowSpec {
+                from: from_end,
+                to: to_end,
+                protocol: *protocol,
+                src_port: client_port(class),
+                dst_port: *port,
+                class,
+                pac,
+            };
+            let flow = trace_flow(t, routing, &mut state, spec, SimTime::ZERO);
+            Some(ProbeTrace { name: p.name.clone(), kind: "flow", description: p.description.clone(), flows: vec![(from_name, flow)] })
+        }
+        _ => None,
+    }
+}
+
+/// What a flow probe carries, judged by its port as a firewall would.
+fn flow_class(protocol: crate::model::Protocol, port: u16) -> TrafficClass {
+    use crate::model::Protocol;
+    match (protocol, port) {
+        (Protocol::Udp, 3478..=3481) | (Protocol::Tcp, 3478..=3481) => TrafficClass::Stun,
+        (Protocol::Udp, 50_000..=59_999) => TrafficClass::Audio,
+        (Protocol::Udp, 53) | (Protocol::Tcp, 53) => TrafficClass::Dependency,
+        (Protocol::Tcp, 443) | (Protocol::Tcp, 5061) => TrafficClass::Signaling,
+        (Protocol::Tcp, 80) => TrafficClass::Web,
+        _ => TrafficClass::Audio,
+    }
+}
+
+/// A flow end: the element, its address, a name for people, and the PAC
+/// its clients follow.
+fn resolve(
+    t: &Topology,
+    s: &Scenario,
+    end: FlowEnd,
+    towards_from: Option<crate::model::NodeId>,
+    v6: bool,
+) -> Option<(End, String, Option<crate::model::PacId>)> {
+    match end {
+        FlowEnd::Group(g) => {
+            let group = s.group(g);
+            let addr = if v6 { group.address_v6? } else { group.address };
+            let pac = match &t.node(group.lan).kind {
+                NodeKind::Site(site) => site.pac,
+                _ => None,
+            };
+            Some((End { node: group.lan, addr }, group.name.clone(), pac))
+        }
+        FlowEnd::Node(n) => {
+            let from = towards_from.unwrap_or(n);
+            let addr = address_for(t, from, n, v6)?;
+            let pac = match &t.node(n).kind {
+                NodeKind::Site(site) => site.pac,
+                _ => None,
+            };
+            Some((End { node: n, addr }, t.node(n).name.clone(), pac))
+        }
+    }
+}
+
+// ----- text ----------------------------------------------------------------
+
+/// The teaching text for a set of traces.
+pub fn render_text(t: &Topology, traces: &[ProbeTrace]) -> String {
+    let mut out = String::new();
+    for p in traces {
+        let _ = writeln!(out, "probe {} ({})", p.name, p.kind);
+        if let Some(d) = &p.description {
+            let _ = writeln!(out, "  {d}");
+        }
+        for (who, f) in &p.flows {
+            write_flow(&mut out, t, who, f);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn write_flow(out: &mut String, t: &Topology, who: &str, f: &FlowTrace) {
+    let _ = writeln!(
+        out,
+        "  {who}: {} {} {} -> {} ({}, {})",
+        f.spec.class.word(),
+        f.spec.protocol,
+        f.legs.first().map(|l| l.tuple.src.to_string()).unwrap_or_default(),
+        f.legs.first().map(|l| l.tuple.dst.to_string()).unwrap_or_default(),
+        f.category,
+        f.proxy.map(|p| format!("via proxy {}", t.node(p).name)).unwrap_or_else(|| "direct".into())
+    );
+    if let Some(rule) = &f.pac_rule {
+        let _ = writeln!(out, "    {rule}");
+    }
+    for (i, leg) in f.legs.iter().enumerate() {
+        let title = if f.legs.len() > 1 { format!(" (leg {} of {})", i + 1, f.legs.len()) } else { String::new() };
+        let _ = writeln!(out, "    forward{title}: {}", leg.tuple);
+        write_walk(out, t, &leg.forward);
+        if let Some(back) = &leg.back {
+            let first = back.hops.first().map(|h| h.tuple_in.to_string()).unwrap_or_default();
+            let _ = writeln!(out, "    return{title}: {first}");
+            write_walk(out, t, back);
+        }
+    }
+    let fwd = f.forward_segments(t);
+    let back = f.return_segments(t);
+    let _ = writeln!(out, "    segments: {} — label {}", segment_list(&dedup(&fwd)), f.label(t));
+    if f.asymmetric() {
+        let _ = writeln!(out, "    asymmetric: the reply came back by {}", segment_list(&dedup(&back)));
+    }
+    let _ = writeln!(out, "    verdict: {}", VerdictText { topology: t, verdict: &f.verdict });
+}
+
+fn write_walk(out: &mut String, t: &Topology, w: &Walk) {
+    for (i, hop) in w.hops.iter().enumerate() {
+        let node = t.node(hop.node);
+        let _ = writeln!(out, "      {:>2}. {} ({})", i + 1, node.name, node.kind_word());
+        for d in &hop.decisions {
+            let _ = writeln!(out, "          {d}");
+        }
+        if let Some(r) = &hop.route
+            && let NextHop::Link(l) = r.next
+        {
+            let _ = writeln!(out, "          route {} via {}: {}", r.prefix, t.link(l).name, r.why);
+        }
+        if let Some(l) = hop.left_by {
+            let link = t.link(l);
+            let _ = writeln!(out, "          ──{} [{}]──▶", link.name, link.segment);
+        }
+    }
+    match &w.outcome {
+        Outcome::Delivered { .. } => {
+            let _ = writeln!(out, "          delivered");
+        }
+        Outcome::Dropped { node, reason } => {
+            let _ = writeln!(
+                out,
+                "          ✗ dropped: {}",
+                crate::net::walk::DropText { topology: t, node: *node, reason }
+            );
+        }
+    }
+}
+
+fn dedup(segments: &[Segment]) -> Vec<Segment> {
+    let mut v: Vec<Segment> = Vec::new();
+    for s in segments {
+        if v.last() != Some(s) {
+            v.push(*s);
+        }
+    }
+    v
+}
+
+fn segment_list(segments: &[Segment]) -> String {
+    if segments.is_empty() {
+        return "none (same LAN)".into();
+    }
+    segments.iter().map(|s| s.key()).collect::<Vec<_>>().join(" → ")
+}
+
+// ----- JSON ----------------------------------------------------------------
+
+/// The JSON document `callflow trace --format json` prints.
+#[derive(Serialize)]
+pub struct TraceDocument {
+    /// Format version; bumped only when a field changes meaning.
+    pub version: u32,
+    /// The topology's name.
+    pub topology: String,
+    /// The scenario's name.
+    pub scenario: String,
+    /// Every probe traced.
+    pub probes: Vec<ProbeJson>,
+}
+
+/// One probe in the JSON document.
+#[derive(Serialize)]
+pub struct ProbeJson {
+    /// Its name.
+    pub name: String,
+    /// Its kind.
+    pub kind: &'static str,
+    /// What it shows.
+    pub description: Option<String>,
+    /// One entry per participant and flow.
+    pub legs: Vec<LegJson>,
+}
+
+/// One participant's flow.
+#[derive(Serialize)]
+pub struct LegJson {
+    /// The user group or element, as written in the scenario.
+    pub participant: String,
+    /// Path label of its signaling (for a flow probe: of the flow).
+    pub signaling: PathLabel,
+    /// Path label of its media, or `none`.
+    pub media: String,
+    /// `direct`, `nat`, `relay` or `relay-relay`.
+    pub media_path: &'static str,
+    /// `udp` or `tcp`.
+    pub transport: String,
+    /// The relays (Edges) media went through.
+    pub relays: Vec<String>,
+    /// `ok`, or what broke: `dropped: …`, `return-dropped: no session on hq-fw`, …
+    pub verdict: String,
+    /// The first packet's hops (through a proxy: both legs in order).
+    pub hops: Vec<HopJson>,
+    /// The reply's hops.
+    pub return_hops: Vec<HopJson>,
+    /// The flow: `udp 10.1.0.10:50000 -> 52.112.1.10:3478`.
+    pub flow: String,
+    /// What it carries.
+    pub class: &'static str,
+    /// The destination's catalog category.
+    pub category: String,
+    /// The proxy it went through.
+    pub proxy: Option<String>,
+    /// Segments crossed forward, in order (consecutive repeats merged).
+    pub segments: Vec<Segment>,
+    /// Segments crossed by the reply.
+    pub return_segments: Vec<Segment>,
+    /// Whether the reply came back by other links.
+    pub asymmetric: bool,
+    /// Where the flow broke, if it did.
+    pub drop_at: Option<String>,
+}
+
+/// One hop in the JSON document.
+#[derive(Serialize)]
+pub struct HopJson {
+    /// The element.
+    pub node: String,
+    /// Its kind.
+    pub kind: &'static str,
+    /// The link the packet arrived by.
+    pub in_link: Option<String>,
+    /// The link it left by.
+    pub out_link: Option<String>,
+    /// The segment of the link it left by.
+    pub segment: Option<Segment>,
+    /// The packet as it arrived.
+    pub tuple_in: String,
+    /// The packet as it left.
+    pub tuple_out: String,
+    /// The route chosen.
+    pub route: Option<RouteJson>,
+    /// What the element decided (rule matched, NAT rewrite, session).
+    pub decisions: Vec<String>,
+    /// `forwarded`, `delivered` or `dropped: …`.
+    pub result: String,
+}
+
+/// A route in the JSON document.
+#[derive(Serialize)]
+pub struct RouteJson {
+    /// The matching prefix.
+    pub prefix: String,
+    /// The link it leads to, or `local`.
+    pub next: String,
+    /// Its local preference.
+    pub local_pref: u32,
+    /// Its cost.
+    pub cost: u32,
+    /// Why it won.
+    pub why: String,
+}
+
+/// Builds the JSON document.
+pub fn document(t: &Topology, s: &Scenario, traces: &[ProbeTrace]) -> TraceDocument {
+    TraceDocument {
+        version: 1,
+        topology: t.name.clone(),
+        scenario: s.name.clone(),
+        probes: traces
+            .iter()
+            .map(|p| ProbeJson {
+                name: p.name.clone(),
+                kind: p.kind,
+                description: p.description.clone(),
+                legs: p.flows.iter().map(|(who, f)| flow_json(t, who, f)).collect(),
+            })
+            .collect(),
+    }
+}
+
+fn flow_json(t: &Topology, who: &str, f: &FlowTrace) -> LegJson {
+    let label = f.label(t);
+    let hops = f.legs.iter().flat_map(|l| hops_json(t, &l.forward)).collect();
+    let return_hops = f.legs.iter().flat_map(|l| l.back.iter().flat_map(|b| hops_json(t, b))).collect();
+    LegJson {
+        participant: who.to_string(),
+        signaling: label,
+        media: if f.spec.class.is_media() || f.spec.class == TrafficClass::Stun { label.to_string() } else { "none".into() },
+        media_path: "direct",
+        transport: f.spec.protocol.to_string(),
+        relays: vec![],
+        verdict: VerdictText { topology: t, verdict: &f.verdict }.to_string(),
+        hops,
+        return_hops,
+        flow: f.legs.first().map(|l| l.tuple.to_string()).unwrap_or_default(),
+        class: f.spec.class.word(),
+        category: f.category.to_string(),
+        proxy: f.proxy.map(|p| t.node(p).name.clone()),
+        segments: dedup(&f.forward_segments(t)),
+        return_segments: dedup(&f.return_segments(t)),
+        asymmetric: f.asymmetric(),
+        drop_at: f.verdict.at().map(|n| t.node(n).name.clone()),
+    }
+}
+
+fn hops_json(t: &Topology, w: &Walk) -> Vec<HopJson> {
+    let last = w.hops.len().saturating_sub(1);
+    w.hops
+        .iter()
+        .enumerate()
+        .map(|(i, h)| hop_json(t, h, if i == last { Some(&w.outcome) } else { None }))
+        .collect()
+}
+
+fn hop_json(t: &Topology, h: &Hop, end: Option<&Outcome>) -> HopJson {
+    let node = t.node(h.node);
+    HopJson {
+        node: node.name.clone(),
+        kind: node.kind_word(),
+        in_link: h.arrived_by.map(|l| t.link(l).name.clone()),
+        out_link: h.left_by.map(|l| t.link(l).name.clone()),
+        segment: h.left_by.map(|l| t.link(l).segment),
+        tuple_in: h.tuple_in.to_string(),
+        tuple_out: h.tuple_out.to_string(),
+        route: h.route.as_ref().map(|r| RouteJson {
+            prefix: r.prefix.to_string(),
+            next: match r.next {
+                NextHop::Local => "local".into(),
+                NextHop::Link(l) => t.link(l).name.clone(),
+            },
+            local_pref: r.local_pref,
+            cost: r.cost,
+            why: r.why.clone(),
+        }),
+        decisions: h.decisions.iter().map(|d| d.to_string()).collect(),
+        result: match end {
+            None => "forwarded".into(),
+            Some(Outcome::Delivered { .. }) => "delivered".into(),
+            Some(Outcome::Dropped { node, reason }) => {
+                format!("dropped: {}", crate::net::walk::DropText { topology: t, node: *node, reason })
+            }
+        },
+    }
+}
