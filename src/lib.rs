@@ -1,5 +1,7 @@
 //! callflow: how Skype for Business and Teams calls flow across an enterprise
 //! network, the Internet, ExpressRoute and the Microsoft network.
 
+pub mod quality;
+pub mod stats;
 pub mod time;
 pub mod units;
