@@ -666,6 +666,16 @@ mod tests {
         ));
         // Below 100 ms there is no absolute-delay impairment at all.
         assert_eq!(e_model(&delay_only(100), Codec::G711).idd, 0.0);
+        // Where G.107's Idte would dip below zero (under 4 ms), R still
+        // falls with every added millisecond.
+        for t in 0..6 {
+            let (now, later) = (delay_only(t), delay_only(t + 1));
+            assert!(e_model(&now, Codec::G711).idte >= 0.0);
+            assert!(
+                r_factor(&later, Codec::G711) < r_factor(&now, Codec::G711),
+                "{t} ms"
+            );
+        }
     }
 
     #[test]
