@@ -68,6 +68,8 @@ pub mod diag;
 pub mod endpoints;
 pub mod model;
 pub mod net;
+pub mod quality;
+pub mod stats;
 pub mod summary;
 pub mod time;
 pub mod units;
