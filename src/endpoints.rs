@@ -13,6 +13,7 @@
 //! a set (`"set:skype-teams-media"`): the topology loader resolves the name with
 //! [`EndpointCatalog::set`]. See `docs/endpoints.md` for the data file and how to update it.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
@@ -381,8 +382,10 @@ impl EndpointCatalog {
             problems.push(EndpointProblem::BadVersion { source });
         }
         let mut sets: Vec<AddressSet> = Vec::with_capacity(raw.sets.len());
+        // Names of every earlier set, valid or not: a rejected set still claims its name.
+        let mut seen: BTreeSet<String> = BTreeSet::new();
         for raw_set in raw.sets {
-            let duplicate = sets.iter().any(|s| s.name == raw_set.name);
+            let duplicate = !seen.insert(raw_set.name.clone());
             if let Some(set) = validate_set(raw_set, duplicate, &mut problems) {
                 sets.push(set);
             }
