@@ -94,6 +94,9 @@ pub enum Service {
     QuickTips,
     /// Client telemetry.
     Telemetry,
+    /// Another Microsoft 365 workload (e.g. Exchange Online): outside the
+    /// Skype/Teams route filter.
+    OtherWorkload,
     /// Certificate revocation lists and OCSP.
     Crl,
     /// Public name resolution.
@@ -102,7 +105,7 @@ pub enum Service {
 
 impl Service {
     /// Every service.
-    pub const ALL: [Service; 10] = [
+    pub const ALL: [Service; 11] = [
         Service::Media,
         Service::Signaling,
         Service::Broadcast,
@@ -111,6 +114,7 @@ impl Service {
         Service::Consumer,
         Service::QuickTips,
         Service::Telemetry,
+        Service::OtherWorkload,
         Service::Crl,
         Service::Dns,
     ];
@@ -126,6 +130,7 @@ impl Service {
             Service::Consumer => "consumer",
             Service::QuickTips => "quick-tips",
             Service::Telemetry => "telemetry",
+            Service::OtherWorkload => "other-workload",
             Service::Crl => "crl",
             Service::Dns => "dns",
         }
@@ -798,6 +803,7 @@ mod tests {
                 "skype-teams-signaling",
                 "skype-broadcast",
                 "skype-hybrid-media",
+                "exchange-online",
                 "broadcast-cdn",
                 "skype-consumer",
                 "skype-quick-tips",
@@ -814,6 +820,7 @@ mod tests {
                 Some(12),
                 Some(13),
                 Some(20),
+                Some(1),
                 Some(16),
                 Some(127),
                 Some(14),
@@ -863,9 +870,13 @@ mod tests {
     }
 
     #[test]
-    fn builtin_expressroute_sets_carry_the_skype_teams_community_and_others_none() {
+    fn builtin_expressroute_sets_carry_their_service_community_and_others_none() {
         for set in EndpointCatalog::builtin().sets() {
-            let want = set.expressroute.then_some(Community::SKYPE_TEAMS);
+            let community = match set.service {
+                Service::OtherWorkload => Community(12076, 5010),
+                _ => Community::SKYPE_TEAMS,
+            };
+            let want = set.expressroute.then_some(community);
             assert_eq!(set.community, want, "{}", set.name);
         }
         let er: Vec<_> = EndpointCatalog::builtin()
@@ -874,7 +885,7 @@ mod tests {
             .filter(|s| s.expressroute)
             .map(|s| s.id)
             .collect();
-        assert_eq!(er, [Some(11), Some(12), Some(13), Some(20)]);
+        assert_eq!(er, [Some(11), Some(12), Some(13), Some(20), Some(1)]);
     }
 
     #[test]
