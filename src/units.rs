@@ -136,7 +136,9 @@ impl FromStr for Bitrate {
             "Tbps" | "tbps" | "Tb/s" => 1e12,
             _ => return Err(error(EXPECTED, s)),
         };
-        Ok(Bitrate(to_integer(value * scale).ok_or_else(|| error(EXPECTED, s))?))
+        Ok(Bitrate(
+            to_integer(value * scale).ok_or_else(|| error(EXPECTED, s))?,
+        ))
     }
 }
 
@@ -220,7 +222,9 @@ impl FromStr for DataSize {
             "GiB" => 1024.0 * 1024.0 * 1024.0,
             _ => return Err(error(EXPECTED, s)),
         };
-        Ok(DataSize(to_integer(value * scale).ok_or_else(|| error(EXPECTED, s))?))
+        Ok(DataSize(
+            to_integer(value * scale).ok_or_else(|| error(EXPECTED, s))?,
+        ))
     }
 }
 
