@@ -7,4 +7,5 @@
 //! Leaves out what the events mean: workloads, call lifecycles and the
 //! network model schedule events here and handle them when they come due.
 
+pub mod queue;
 pub mod rng;
