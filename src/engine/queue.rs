@@ -4,9 +4,9 @@
 //! earliest first, and in insertion order (FIFO) among events due at the same
 //! instant, so a run never depends on how ties happen to fall.
 //!
-//! Leaves out what an event is, cancelling (the engine drops stale events
-//! when they pop, by generation counter) and the clock itself: the time of
-//! the event last popped is the engine's "now".
+//! Leaves out what an event is, cancelling (the engine can drop stale events
+//! as they pop, say by a generation counter) and the clock itself: the time
+//! of the event last popped is the engine's "now".
 //!
 //! # Why a radix heap
 //!
@@ -210,10 +210,7 @@ mod tests {
         assert_eq!(q.pop(), Some((t(7), "first")));
         q.push(t(7), "third");
         q.push(t(8), "later");
-        assert_eq!(
-            drain(&mut q),
-            [(7, "second"), (7, "third"), (8, "later")]
-        );
+        assert_eq!(drain(&mut q), [(7, "second"), (7, "third"), (8, "later")]);
     }
 
     #[test]
