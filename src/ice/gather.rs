@@ -42,6 +42,8 @@ pub const TURN_TCP_PORT: u16 = 443;
 pub struct Allocation {
     /// The Edge.
     pub edge: NodeId,
+    /// The node the client sits on.
+    pub client_node: NodeId,
     /// The client's base the allocation was made from.
     pub client: SocketAddr,
     /// The Edge address the client sent to.
@@ -243,7 +245,7 @@ pub fn gather(
                 addr: relay_addr,
                 base: relay_addr,
                 node: edge,
-                allocation: Some(Allocation { edge, client, server: SocketAddr::new(server, dst_port), mapped, protocol }),
+                allocation: Some(Allocation { edge, client_node: ep.node, client, server: SocketAddr::new(server, dst_port), mapped, protocol }),
                 priority: priority(CandidateKind::Relayed, transport, 0, r, relayed),
             });
             g.allocations.push(trace);
