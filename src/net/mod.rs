@@ -7,4 +7,5 @@
 //!
 //! Leaves out calls and ICE: a walk carries one packet of one flow.
 
+pub mod firewall;
 pub mod packet;
