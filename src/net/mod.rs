@@ -8,4 +8,5 @@
 //! Leaves out calls and ICE: a walk carries one packet of one flow.
 
 pub mod firewall;
+pub mod nat;
 pub mod packet;
