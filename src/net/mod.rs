@@ -7,5 +7,7 @@
 //!
 //! Leaves out calls and ICE: a walk carries one packet of one flow.
 
+pub mod firewall;
+pub mod nat;
 pub mod packet;
 pub mod routing;
