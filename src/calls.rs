@@ -42,9 +42,8 @@ use std::net::IpAddr;
 
 use crate::ice::{IceEndpoint, IceOptions, IceOutcome, MediaPathKind, negotiate};
 use crate::model::{
-    CodecProfile, Deployment, GroupId, Homing, NodeId, NodeKind, OrgId, OrgKind, PathLabel,
-    Place, ProbeKind, Protocol, PstnRoute, RegionId, Scenario, ServerKind, Topology,
-    ConferenceRule,
+    CodecProfile, ConferenceRule, Deployment, GroupId, Homing, NodeId, NodeKind, OrgId, OrgKind,
+    PathLabel, Place, ProbeKind, Protocol, PstnRoute, RegionId, Scenario, ServerKind, Topology,
 };
 use crate::net::flow::{End, FlowSpec, FlowTrace, Verdict, address_for, client_port, trace_flow};
 use crate::net::packet::TrafficClass;
@@ -73,7 +72,12 @@ pub struct ParticipantLeg {
 impl ParticipantLeg {
     /// The signaling path label.
     pub fn signaling_label(&self, t: &Topology) -> PathLabel {
-        PathLabel::of(self.signaling.iter().take(1).flat_map(|f| f.forward_segments(t)))
+        PathLabel::of(
+            self.signaling
+                .iter()
+                .take(1)
+                .flat_map(|f| f.forward_segments(t)),
+        )
     }
 
     /// Whether signaling reached the server.
@@ -152,15 +156,28 @@ impl CallTrace {
                 path: flow.verdict.is_ok().then_some(MediaPathKind::Direct),
                 protocol: Some(flow.spec.protocol),
                 relays: vec![],
-                verdict: crate::net::flow::VerdictText { topology: t, verdict: &flow.verdict }.to_string(),
+                verdict: crate::net::flow::VerdictText {
+                    topology: t,
+                    verdict: &flow.verdict,
+                }
+                .to_string(),
                 walks: flow.legs.iter().map(|l| l.forward.clone()).collect(),
             },
-            MediaVia::Ice { negotiation, controlling } => {
+            MediaVia::Ice {
+                negotiation,
+                controlling,
+            } => {
                 let ice = &self.negotiations[*negotiation];
                 match (&ice.nominated, &ice.route) {
                     (Some(n), Some(route)) => {
-                        let own = if *controlling { route.forward.first() } else { route.back.first() };
-                        let segments = own.map(|w| w.segments(t).collect::<Vec<_>>()).unwrap_or_default();
+                        let own = if *controlling {
+                            route.forward.first()
+                        } else {
+                            route.back.first()
+                        };
+                        let segments = own
+                            .map(|w| w.segments(t).collect::<Vec<_>>())
+                            .unwrap_or_default();
                         MediaSummary {
                             label: PathLabel::of(segments),
                             path: Some(n.path),
@@ -186,7 +203,13 @@ impl CallTrace {
 
 /// Why ICE found no pair, in a line.
 fn failure_reason(ice: &IceOutcome) -> String {
-    let mut notes: Vec<&str> = ice.gathering_notes.0.iter().chain(&ice.gathering_notes.1).map(String::as_str).collect();
+    let mut notes: Vec<&str> = ice
+        .gathering_notes
+        .0
+        .iter()
+        .chain(&ice.gathering_notes.1)
+        .map(String::as_str)
+        .collect();
     if notes.is_empty() {
         let checks = ice.checks.len();
         return format!("all {checks} connectivity checks failed");
@@ -196,16 +219,40 @@ fn failure_reason(ice: &IceOutcome) -> String {
 }
 
 /// Places a call at `now` in a fresh network state and traces everything it does.
-pub fn trace_call(t: &Topology, s: &Scenario, routing: &Routing, spec: &CallSpec, now: SimTime) -> Option<CallTrace> {
-    let mut cx = Cx { t, s, routing, state: NetState::default(), now, ice: ice_options(t, s, spec) };
+pub fn trace_call(
+    t: &Topology,
+    s: &Scenario,
+    routing: &Routing,
+    spec: &CallSpec,
+    now: SimTime,
+) -> Option<CallTrace> {
+    let mut cx = Cx {
+        t,
+        s,
+        routing,
+        state: NetState::default(),
+        now,
+        ice: ice_options(t, s, spec),
+    };
     let trace = match spec {
         ProbeKind::Flow { .. } => return None,
-        ProbeKind::PeerToPeer { caller, callee, .. } => cx.peer_to_peer("peer-to-peer", *caller, *callee),
+        ProbeKind::PeerToPeer { caller, callee, .. } => {
+            cx.peer_to_peer("peer-to-peer", *caller, *callee)
+        }
         ProbeKind::Federated { caller, partner } => cx.peer_to_peer("federated", *caller, *partner),
-        ProbeKind::Conference { organizer, participants, .. } => cx.conference(*organizer, participants),
-        ProbeKind::PartnerConference { host, participants } => cx.partner_conference(*host, participants),
+        ProbeKind::Conference {
+            organizer,
+            participants,
+            ..
+        } => cx.conference(*organizer, participants),
+        ProbeKind::PartnerConference { host, participants } => {
+            cx.partner_conference(*host, participants)
+        }
         ProbeKind::Pstn { caller, via } => cx.pstn(*caller, *via),
-        ProbeKind::Broadcast { organizer, attendees } => cx.broadcast(*organizer, attendees),
+        ProbeKind::Broadcast {
+            organizer,
+            attendees,
+        } => cx.broadcast(*organizer, attendees),
     };
     Some(trace)
 }
@@ -214,8 +261,12 @@ pub fn trace_call(t: &Topology, s: &Scenario, routing: &Routing, spec: &CallSpec
 /// clients, RFC 8445's for Teams.
 fn ice_options(_t: &Topology, s: &Scenario, spec: &CallSpec) -> IceOptions {
     let first = match spec {
-        ProbeKind::PeerToPeer { caller, .. } | ProbeKind::Pstn { caller, .. } | ProbeKind::Federated { caller, .. } => Some(*caller),
-        ProbeKind::Conference { organizer, .. } | ProbeKind::Broadcast { organizer, .. } => Some(*organizer),
+        ProbeKind::PeerToPeer { caller, .. }
+        | ProbeKind::Pstn { caller, .. }
+        | ProbeKind::Federated { caller, .. } => Some(*caller),
+        ProbeKind::Conference { organizer, .. } | ProbeKind::Broadcast { organizer, .. } => {
+            Some(*organizer)
+        }
         ProbeKind::PartnerConference { participants, .. } => participants.first().copied(),
         ProbeKind::Flow { .. } => None,
     };
@@ -225,7 +276,10 @@ fn ice_options(_t: &Topology, s: &Scenario, spec: &CallSpec) -> IceOptions {
     } else {
         crate::ice::priority::PreferenceProfile::MicrosoftIce2
     };
-    IceOptions { profile, ..IceOptions::default() }
+    IceOptions {
+        profile,
+        ..IceOptions::default()
+    }
 }
 
 struct Cx<'a> {
@@ -245,8 +299,24 @@ struct Home {
 }
 
 impl Cx<'_> {
-    fn flow(&mut self, from: End, to: End, protocol: Protocol, dst_port: u16, class: TrafficClass, pac: Option<crate::model::PacId>) -> FlowTrace {
-        let spec = FlowSpec { from, to, protocol, src_port: client_port(class), dst_port, class, pac };
+    fn flow(
+        &mut self,
+        from: End,
+        to: End,
+        protocol: Protocol,
+        dst_port: u16,
+        class: TrafficClass,
+        pac: Option<crate::model::PacId>,
+    ) -> FlowTrace {
+        let spec = FlowSpec {
+            from,
+            to,
+            protocol,
+            src_port: client_port(class),
+            dst_port,
+            class,
+            pac,
+        };
         trace_flow(self.t, self.routing, &mut self.state, spec, self.now)
     }
 
@@ -259,11 +329,16 @@ impl Cx<'_> {
 
     fn client_end(&self, g: GroupId) -> End {
         let group = self.s.group(g);
-        End { node: group.lan, addr: group.address }
+        End {
+            node: group.lan,
+            addr: group.address,
+        }
     }
 
     fn online_edge(&self, region: RegionId) -> Option<NodeId> {
-        self.t.region(region).service(self.t, ServerKind::OnlineEdge)
+        self.t
+            .region(region)
+            .service(self.t, ServerKind::OnlineEdge)
     }
 
     fn tenant_edge(&self) -> Option<NodeId> {
@@ -283,7 +358,11 @@ impl Cx<'_> {
             Homing::Partner(o) => {
                 let org = &t.organizations[o.0 as usize];
                 match org.kind {
-                    OrgKind::Online => org.home_region.and_then(|r| self.online_edge(r)).into_iter().collect(),
+                    OrgKind::Online => org
+                        .home_region
+                        .and_then(|r| self.online_edge(r))
+                        .into_iter()
+                        .collect(),
                     OrgKind::OnPrem => org.edge.into_iter().collect(),
                     OrgKind::SkypeConsumer => org.server.into_iter().collect(),
                 }
@@ -293,16 +372,36 @@ impl Cx<'_> {
 
     fn home(&self, g: GroupId) -> Option<Home> {
         let t = self.t;
-        let registrar = |r: RegionId| t.region(r).service(t, ServerKind::Registrar).map(|server| Home { server, port: 443, edge: None });
+        let registrar = |r: RegionId| {
+            t.region(r)
+                .service(t, ServerKind::Registrar)
+                .map(|server| Home {
+                    server,
+                    port: 443,
+                    edge: None,
+                })
+        };
         match self.s.group(g).homing {
             Homing::Online => registrar(t.tenant.home_region),
-            Homing::OnPrem => t.tenant.front_end.map(|server| Home { server, port: 5061, edge: self.tenant_edge() }),
+            Homing::OnPrem => t.tenant.front_end.map(|server| Home {
+                server,
+                port: 5061,
+                edge: self.tenant_edge(),
+            }),
             Homing::Partner(o) => {
                 let org = &t.organizations[o.0 as usize];
                 match org.kind {
                     OrgKind::Online => org.home_region.and_then(registrar),
-                    OrgKind::OnPrem => org.server.map(|server| Home { server, port: 5061, edge: org.edge }),
-                    OrgKind::SkypeConsumer => org.server.map(|server| Home { server, port: 443, edge: None }),
+                    OrgKind::OnPrem => org.server.map(|server| Home {
+                        server,
+                        port: 5061,
+                        edge: org.edge,
+                    }),
+                    OrgKind::SkypeConsumer => org.server.map(|server| Home {
+                        server,
+                        port: 443,
+                        edge: None,
+                    }),
                 }
             }
         }
@@ -310,20 +409,66 @@ impl Cx<'_> {
 
     /// Signaling from a client to a server: directly, or through `edge` when
     /// the direct flow fails.
-    fn signal(&mut self, g: GroupId, server: NodeId, port: u16, edge: Option<NodeId>) -> Vec<FlowTrace> {
+    fn signal(
+        &mut self,
+        g: GroupId,
+        server: NodeId,
+        port: u16,
+        edge: Option<NodeId>,
+    ) -> Vec<FlowTrace> {
         let from = self.client_end(g);
         let pac = self.pac_of(from.node);
-        let Some(addr) = address_for(self.t, from.node, server, false) else { return vec![] };
-        let direct = self.flow(from, End { node: server, addr }, Protocol::Tcp, port, TrafficClass::Signaling, pac);
-        let Some(edge) = edge.filter(|_| !direct.verdict.is_ok()) else { return vec![direct] };
-        let Some(edge_addr) = crate::ice::gather::edge_address(self.t, from.node, edge, false) else { return vec![direct] };
-        let to_edge = self.flow(from, End { node: edge, addr: edge_addr }, Protocol::Tcp, 443, TrafficClass::Signaling, pac);
+        let Some(addr) = address_for(self.t, from.node, server, false) else {
+            return vec![];
+        };
+        let direct = self.flow(
+            from,
+            End { node: server, addr },
+            Protocol::Tcp,
+            port,
+            TrafficClass::Signaling,
+            pac,
+        );
+        let Some(edge) = edge.filter(|_| !direct.verdict.is_ok()) else {
+            return vec![direct];
+        };
+        let Some(edge_addr) = crate::ice::gather::edge_address(self.t, from.node, edge, false)
+        else {
+            return vec![direct];
+        };
+        let to_edge = self.flow(
+            from,
+            End {
+                node: edge,
+                addr: edge_addr,
+            },
+            Protocol::Tcp,
+            443,
+            TrafficClass::Signaling,
+            pac,
+        );
         if !to_edge.verdict.is_ok() {
             return vec![to_edge];
         }
-        let Some(inner) = address_for(self.t, edge, server, false) else { return vec![to_edge] };
-        let edge_inside = End { node: edge, addr: crate::ice::gather::edge_address(self.t, server, edge, false).unwrap_or(edge_addr) };
-        let onward = self.flow(edge_inside, End { node: server, addr: inner }, Protocol::Tcp, port, TrafficClass::Signaling, None);
+        let Some(inner) = address_for(self.t, edge, server, false) else {
+            return vec![to_edge];
+        };
+        let edge_inside = End {
+            node: edge,
+            addr: crate::ice::gather::edge_address(self.t, server, edge, false)
+                .unwrap_or(edge_addr),
+        };
+        let onward = self.flow(
+            edge_inside,
+            End {
+                node: server,
+                addr: inner,
+            },
+            Protocol::Tcp,
+            port,
+            TrafficClass::Signaling,
+            None,
+        );
         vec![to_edge, onward]
     }
 
@@ -341,10 +486,29 @@ impl Cx<'_> {
         let from = self.client_end(g);
         let pac = self.pac_of(from.node);
         let mut out = Vec::new();
-        for (kind, protocol, port) in [(ServerKind::Dns, Protocol::Udp, 53), (ServerKind::Crl, Protocol::Tcp, 80), (ServerKind::Telemetry, Protocol::Tcp, 443)] {
-            let Some(server) = self.t.nodes().find(|&n| matches!(&self.t.node(n).kind, NodeKind::Server(x) if x.kind == kind)) else { continue };
-            let Some(addr) = address_for(self.t, from.node, server, false) else { continue };
-            out.push(self.flow(from, End { node: server, addr }, protocol, port, TrafficClass::Dependency, pac));
+        for (kind, protocol, port) in [
+            (ServerKind::Dns, Protocol::Udp, 53),
+            (ServerKind::Crl, Protocol::Tcp, 80),
+            (ServerKind::Telemetry, Protocol::Tcp, 443),
+        ] {
+            let Some(server) = self
+                .t
+                .nodes()
+                .find(|&n| matches!(&self.t.node(n).kind, NodeKind::Server(x) if x.kind == kind))
+            else {
+                continue;
+            };
+            let Some(addr) = address_for(self.t, from.node, server, false) else {
+                continue;
+            };
+            out.push(self.flow(
+                from,
+                End { node: server, addr },
+                protocol,
+                port,
+                TrafficClass::Dependency,
+                pac,
+            ));
         }
         out
     }
@@ -354,7 +518,9 @@ impl Cx<'_> {
         IceEndpoint {
             name: group.name.clone(),
             node: group.lan,
-            host: std::iter::once(group.address).chain(group.address_v6).collect(),
+            host: std::iter::once(group.address)
+                .chain(group.address_v6)
+                .collect(),
             relays: self.edges_of(g),
             pac: self.pac_of(group.lan),
             offers_host: true,
@@ -368,28 +534,79 @@ impl Cx<'_> {
         IceEndpoint {
             name: node.name.clone(),
             node: server,
-            host: node.addresses.iter().copied().filter(IpAddr::is_ipv4).collect(),
+            host: node
+                .addresses
+                .iter()
+                .copied()
+                .filter(IpAddr::is_ipv4)
+                .collect(),
             relays,
             pac: None,
             offers_host,
         }
     }
 
-    fn participant(&mut self, g: GroupId, signaling: Vec<FlowTrace>, media: Option<MediaLeg>) -> ParticipantLeg {
+    fn participant(
+        &mut self,
+        g: GroupId,
+        signaling: Vec<FlowTrace>,
+        media: Option<MediaLeg>,
+    ) -> ParticipantLeg {
         let dependencies = self.dependencies(g);
-        ParticipantLeg { participant: self.s.group(g).name.clone(), group: Some(g), signaling, media, dependencies }
+        ParticipantLeg {
+            participant: self.s.group(g).name.clone(),
+            group: Some(g),
+            signaling,
+            media,
+            dependencies,
+        }
     }
 
     fn peer_to_peer(&mut self, kind: &'static str, caller: GroupId, callee: GroupId) -> CallTrace {
         let sig_a = self.home_signaling(caller);
         let sig_b = self.home_signaling(callee);
         let (a, b) = (self.client_ice(caller), self.client_ice(callee));
-        let outcome = negotiate(self.t, self.routing, &mut self.state, &a, &b, &self.ice, self.now);
+        let outcome = negotiate(
+            self.t,
+            self.routing,
+            &mut self.state,
+            &a,
+            &b,
+            &self.ice,
+            self.now,
+        );
         let peer_b = self.s.group(callee).name.clone();
         let peer_a = self.s.group(caller).name.clone();
-        let la = self.participant(caller, sig_a, Some(MediaLeg { peer: peer_b, via: MediaVia::Ice { negotiation: 0, controlling: true } }));
-        let lb = self.participant(callee, sig_b, Some(MediaLeg { peer: peer_a, via: MediaVia::Ice { negotiation: 0, controlling: false } }));
-        CallTrace { kind, host: None, hosting: None, legs: vec![la, lb], negotiations: vec![outcome], server_signaling: vec![] }
+        let la = self.participant(
+            caller,
+            sig_a,
+            Some(MediaLeg {
+                peer: peer_b,
+                via: MediaVia::Ice {
+                    negotiation: 0,
+                    controlling: true,
+                },
+            }),
+        );
+        let lb = self.participant(
+            callee,
+            sig_b,
+            Some(MediaLeg {
+                peer: peer_a,
+                via: MediaVia::Ice {
+                    negotiation: 0,
+                    controlling: false,
+                },
+            }),
+        );
+        CallTrace {
+            kind,
+            host: None,
+            hosting: None,
+            legs: vec![la, lb],
+            negotiations: vec![outcome],
+            server_signaling: vec![],
+        }
     }
 
     /// The region a tenant group's media enters Microsoft nearest: the one
@@ -399,18 +616,40 @@ impl Cx<'_> {
         let mut best: Option<(SimDuration, RegionId)> = None;
         for r in 0..self.t.regions.len() {
             let region = RegionId(r as u16);
-            if self.t.region(region).service(self.t, ServerKind::OnlineConferencing).is_none() {
+            if self
+                .t
+                .region(region)
+                .service(self.t, ServerKind::OnlineConferencing)
+                .is_none()
+            {
                 continue;
             }
-            let Some(edge) = self.online_edge(region) else { continue };
-            let Some(addr) = address_for(self.t, from.node, edge, false) else { continue };
+            let Some(edge) = self.online_edge(region) else {
+                continue;
+            };
+            let Some(addr) = address_for(self.t, from.node, edge, false) else {
+                continue;
+            };
             let mut scratch = NetState::default();
-            let spec = FlowSpec { from, to: End { node: edge, addr }, protocol: Protocol::Udp, src_port: 50_000, dst_port: 3478, class: TrafficClass::Stun, pac: None };
+            let spec = FlowSpec {
+                from,
+                to: End { node: edge, addr },
+                protocol: Protocol::Udp,
+                src_port: 50_000,
+                dst_port: 3478,
+                class: TrafficClass::Stun,
+                pac: None,
+            };
             let f = trace_flow(self.t, self.routing, &mut scratch, spec, self.now);
             if !f.verdict.is_ok() {
                 continue;
             }
-            let latency = f.legs.iter().flat_map(|l| l.forward.links()).map(|l| self.t.link(l).quality.latency).fold(SimDuration::ZERO, |a, b| a + b);
+            let latency = f
+                .legs
+                .iter()
+                .flat_map(|l| l.forward.links())
+                .map(|l| self.t.link(l).quality.latency)
+                .fold(SimDuration::ZERO, |a, b| a + b);
             if best.is_none_or(|(d, _)| latency < d) {
                 best = Some((latency, region));
             }
@@ -419,7 +658,11 @@ impl Cx<'_> {
     }
 
     /// Where a conference is hosted, and why.
-    fn conference_host(&mut self, organizer: GroupId, participants: &[GroupId]) -> Option<(NodeId, Vec<NodeId>, bool, String)> {
+    fn conference_host(
+        &mut self,
+        organizer: GroupId,
+        participants: &[GroupId],
+    ) -> Option<(NodeId, Vec<NodeId>, bool, String)> {
         let t = self.t;
         let online = |cx: &Self, r: RegionId, why: String| {
             let server = t.region(r).service(t, ServerKind::OnlineConferencing)?;
@@ -432,36 +675,92 @@ impl Cx<'_> {
                 Homing::Partner(o) => t.organizations[o.0 as usize].home_region,
                 _ => self.nearest_region(first),
             }?;
-            return online(self, region, format!("Teams rule: the region nearest the first joiner, {}: {}", self.s.group(first).name, t.region(region).name));
+            return online(
+                self,
+                region,
+                format!(
+                    "Teams rule: the region nearest the first joiner, {}: {}",
+                    self.s.group(first).name,
+                    t.region(region).name
+                ),
+            );
         }
         match self.s.group(organizer).homing {
-            Homing::Online => online(self, t.tenant.home_region, format!("organizer {organizer_name} is homed Online in {}", t.region(t.tenant.home_region).name)),
+            Homing::Online => online(
+                self,
+                t.tenant.home_region,
+                format!(
+                    "organizer {organizer_name} is homed Online in {}",
+                    t.region(t.tenant.home_region).name
+                ),
+            ),
             Homing::OnPrem => {
                 let server = t
                     .nodes()
                     .find(|&n| t.node(n).domain == crate::model::Domain::Customer && matches!(&t.node(n).kind, NodeKind::Server(s) if s.kind == ServerKind::Conferencing))
                     .or(t.tenant.front_end)?;
-                Some((server, self.tenant_edge().into_iter().collect(), true, format!("organizer {organizer_name} is homed on-premises")))
+                Some((
+                    server,
+                    self.tenant_edge().into_iter().collect(),
+                    true,
+                    format!("organizer {organizer_name} is homed on-premises"),
+                ))
             }
             Homing::Partner(o) => {
                 let org = &t.organizations[o.0 as usize];
                 let region = org.home_region?;
-                online(self, region, format!("organizer {organizer_name} is homed at {} in {}", org.name, t.region(region).name))
+                online(
+                    self,
+                    region,
+                    format!(
+                        "organizer {organizer_name} is homed at {} in {}",
+                        org.name,
+                        t.region(region).name
+                    ),
+                )
             }
         }
     }
 
     fn conference(&mut self, organizer: GroupId, participants: &[GroupId]) -> CallTrace {
-        let Some((server, relays, offers_host, why)) = self.conference_host(organizer, participants) else {
-            return self.unhosted("conference", participants, "no conferencing server where the organizer is homed");
+        let Some((server, relays, offers_host, why)) =
+            self.conference_host(organizer, participants)
+        else {
+            return self.unhosted(
+                "conference",
+                participants,
+                "no conferencing server where the organizer is homed",
+            );
         };
         let mcu = self.server_ice(server, relays, offers_host);
-        let mut trace = CallTrace { kind: "conference", host: Some(server), hosting: Some(why), legs: vec![], negotiations: vec![], server_signaling: vec![] };
+        let mut trace = CallTrace {
+            kind: "conference",
+            host: Some(server),
+            hosting: Some(why),
+            legs: vec![],
+            negotiations: vec![],
+            server_signaling: vec![],
+        };
         for &g in participants {
             let signaling = self.home_signaling(g);
-            let outcome = negotiate(self.t, self.routing, &mut self.state, &self.client_ice(g), &mcu, &self.ice, self.now);
+            let client = self.client_ice(g);
+            let outcome = negotiate(
+                self.t,
+                self.routing,
+                &mut self.state,
+                &client,
+                &mcu,
+                &self.ice,
+                self.now,
+            );
             trace.negotiations.push(outcome);
-            let media = MediaLeg { peer: mcu.name.clone(), via: MediaVia::Ice { negotiation: trace.negotiations.len() - 1, controlling: true } };
+            let media = MediaLeg {
+                peer: mcu.name.clone(),
+                via: MediaVia::Ice {
+                    negotiation: trace.negotiations.len() - 1,
+                    controlling: true,
+                },
+            };
             let leg = self.participant(g, signaling, Some(media));
             trace.legs.push(leg);
         }
@@ -469,11 +768,21 @@ impl Cx<'_> {
     }
 
     fn unhosted(&mut self, kind: &'static str, participants: &[GroupId], why: &str) -> CallTrace {
-        let legs = participants.iter().map(|&g| {
-            let signaling = self.home_signaling(g);
-            self.participant(g, signaling, None)
-        }).collect();
-        CallTrace { kind, host: None, hosting: Some(why.to_string()), legs, negotiations: vec![], server_signaling: vec![] }
+        let legs = participants
+            .iter()
+            .map(|&g| {
+                let signaling = self.home_signaling(g);
+                self.participant(g, signaling, None)
+            })
+            .collect();
+        CallTrace {
+            kind,
+            host: None,
+            hosting: Some(why.to_string()),
+            legs,
+            negotiations: vec![],
+            server_signaling: vec![],
+        }
     }
 
     /// A conference on another company's own servers: its participants
@@ -482,7 +791,11 @@ impl Cx<'_> {
     fn partner_conference(&mut self, host: OrgId, participants: &[GroupId]) -> CallTrace {
         let org = self.t.organizations[host.0 as usize].clone();
         let (Some(server), Some(edge)) = (org.server, org.edge) else {
-            return self.unhosted("conference", participants, "the hosting organization declares no server and Edge");
+            return self.unhosted(
+                "conference",
+                participants,
+                "the hosting organization declares no server and Edge",
+            );
         };
         let mcu = self.server_ice(server, vec![edge], true);
         let mut trace = CallTrace {
@@ -495,9 +808,24 @@ impl Cx<'_> {
         };
         for &g in participants {
             let signaling = self.signal(g, server, 5061, Some(edge));
-            let outcome = negotiate(self.t, self.routing, &mut self.state, &self.client_ice(g), &mcu, &self.ice, self.now);
+            let client = self.client_ice(g);
+            let outcome = negotiate(
+                self.t,
+                self.routing,
+                &mut self.state,
+                &client,
+                &mcu,
+                &self.ice,
+                self.now,
+            );
             trace.negotiations.push(outcome);
-            let media = MediaLeg { peer: mcu.name.clone(), via: MediaVia::Ice { negotiation: trace.negotiations.len() - 1, controlling: true } };
+            let media = MediaLeg {
+                peer: mcu.name.clone(),
+                via: MediaVia::Ice {
+                    negotiation: trace.negotiations.len() - 1,
+                    controlling: true,
+                },
+            };
             let leg = self.participant(g, signaling, Some(media));
             trace.legs.push(leg);
         }
@@ -511,38 +839,70 @@ impl Cx<'_> {
             (_, Deployment::CloudConnector) => PstnRoute::CloudConnector,
             _ => PstnRoute::PhoneSystem,
         });
-        let mut trace = CallTrace { kind: "pstn", host: None, hosting: None, legs: vec![], negotiations: vec![], server_signaling: vec![] };
+        let mut trace = CallTrace {
+            kind: "pstn",
+            host: None,
+            hosting: None,
+            legs: vec![],
+            negotiations: vec![],
+            server_signaling: vec![],
+        };
         let signaling = self.home_signaling(caller);
         let target: Option<(NodeId, Vec<NodeId>, bool, String)> = match route {
             PstnRoute::PhoneSystem => {
                 let region = t.tenant.home_region;
-                t.region(region).service(t, ServerKind::PhoneSystem).map(|n| (n, self.online_edge(region).into_iter().collect(), false, "the cloud Phone System (Calling Plan)".to_string()))
+                t.region(region)
+                    .service(t, ServerKind::PhoneSystem)
+                    .map(|n| {
+                        (
+                            n,
+                            self.online_edge(region).into_iter().collect(),
+                            false,
+                            "the cloud Phone System (Calling Plan)".to_string(),
+                        )
+                    })
             }
             PstnRoute::CloudConnector => t.tenant.cloud_connector.map(|cce| {
                 let edge = match &t.node(cce).kind {
                     NodeKind::Server(s) => s.edge,
                     _ => None,
                 };
-                (cce, edge.into_iter().collect(), true, "Cloud Connector Edition".to_string())
+                (
+                    cce,
+                    edge.into_iter().collect(),
+                    true,
+                    "Cloud Connector Edition".to_string(),
+                )
             }),
             PstnRoute::Gateway => {
                 let mediation = t.nodes().find(|&n| matches!(&t.node(n).kind, NodeKind::Server(s) if s.kind == ServerKind::Mediation));
                 mediation.map(|m| {
                     let (media_at, why) = match &t.node(m).kind {
-                        NodeKind::Server(s) if s.media_bypass && s.gateway.is_some() => (s.gateway.expect("checked"), "the PSTN gateway (media bypass)"),
+                        NodeKind::Server(s) if s.media_bypass && s.gateway.is_some() => (
+                            s.gateway.expect("checked"),
+                            "the PSTN gateway (media bypass)",
+                        ),
                         _ => (m, "the mediation server"),
                     };
-                    (media_at, self.tenant_edge().into_iter().collect(), true, why.to_string())
+                    (
+                        media_at,
+                        self.tenant_edge().into_iter().collect(),
+                        true,
+                        why.to_string(),
+                    )
                 })
             }
         };
         let Some((media_at, relays, offers_host, why)) = target else {
             let leg = self.participant(caller, signaling, None);
-            trace.hosting = Some(format!("no {} in the topology", match route {
-                PstnRoute::PhoneSystem => "Phone System service",
-                PstnRoute::CloudConnector => "Cloud Connector",
-                PstnRoute::Gateway => "mediation server",
-            }));
+            trace.hosting = Some(format!(
+                "no {} in the topology",
+                match route {
+                    PstnRoute::PhoneSystem => "Phone System service",
+                    PstnRoute::CloudConnector => "Cloud Connector",
+                    PstnRoute::Gateway => "mediation server",
+                }
+            ));
             trace.legs.push(leg);
             return trace;
         };
@@ -551,11 +911,22 @@ impl Cx<'_> {
             && let Some(addr) = address_for(t, home.server, media_at, false)
         {
             // The cloud turns the call round to Cloud Connector.
-            let from = End { node: home.server, addr: t.node(home.server).addresses[0] };
+            let from = End {
+                node: home.server,
+                addr: t.node(home.server).addresses[0],
+            };
             let cce_edge = relays.first().copied();
-            let to = match cce_edge.and_then(|e| crate::ice::gather::edge_address(t, home.server, e, false)) {
-                Some(edge_addr) => End { node: cce_edge.expect("checked"), addr: edge_addr },
-                None => End { node: media_at, addr },
+            let to = match cce_edge
+                .and_then(|e| crate::ice::gather::edge_address(t, home.server, e, false))
+            {
+                Some(edge_addr) => End {
+                    node: cce_edge.expect("checked"),
+                    addr: edge_addr,
+                },
+                None => End {
+                    node: media_at,
+                    addr,
+                },
             };
             let turn = self.flow(from, to, Protocol::Tcp, 5061, TrafficClass::Signaling, None);
             trace.server_signaling.push(turn);
@@ -563,9 +934,24 @@ impl Cx<'_> {
         trace.host = Some(media_at);
         trace.hosting = Some(format!("media to {why}"));
         let server = self.server_ice(media_at, relays, offers_host);
-        let outcome = negotiate(t, self.routing, &mut self.state, &self.client_ice(caller), &server, &self.ice, self.now);
+        let client = self.client_ice(caller);
+        let outcome = negotiate(
+            t,
+            self.routing,
+            &mut self.state,
+            &client,
+            &server,
+            &self.ice,
+            self.now,
+        );
         trace.negotiations.push(outcome);
-        let media = MediaLeg { peer: server.name.clone(), via: MediaVia::Ice { negotiation: 0, controlling: true } };
+        let media = MediaLeg {
+            peer: server.name.clone(),
+            via: MediaVia::Ice {
+                negotiation: 0,
+                controlling: true,
+            },
+        };
         let leg = self.participant(caller, signaling, Some(media));
         trace.legs.push(leg);
         trace
@@ -577,7 +963,9 @@ impl Cx<'_> {
         trace.kind = "broadcast";
         let region = t.tenant.home_region;
         let service = t.region(region).service(t, ServerKind::Broadcast);
-        let cdn = t.nodes().find(|&n| matches!(&t.node(n).kind, NodeKind::Server(s) if s.kind == ServerKind::Cdn));
+        let cdn = t
+            .nodes()
+            .find(|&n| matches!(&t.node(n).kind, NodeKind::Server(s) if s.kind == ServerKind::Cdn));
         for &g in attendees {
             let signaling = match service {
                 Some(svc) => self.signal(g, svc, 443, None),
@@ -585,10 +973,22 @@ impl Cx<'_> {
             };
             let from = self.client_end(g);
             let pac = self.pac_of(from.node);
-            let media = cdn.and_then(|c| address_for(t, from.node, c, false).map(|a| (c, a))).map(|(c, addr)| {
-                let stream = self.flow(from, End { node: c, addr }, Protocol::Tcp, 443, TrafficClass::Streaming, pac);
-                MediaLeg { peer: t.node(c).name.clone(), via: MediaVia::Stream(stream) }
-            });
+            let media = cdn
+                .and_then(|c| address_for(t, from.node, c, false).map(|a| (c, a)))
+                .map(|(c, addr)| {
+                    let stream = self.flow(
+                        from,
+                        End { node: c, addr },
+                        Protocol::Tcp,
+                        443,
+                        TrafficClass::Streaming,
+                        pac,
+                    );
+                    MediaLeg {
+                        peer: t.node(c).name.clone(),
+                        via: MediaVia::Stream(stream),
+                    }
+                });
             let leg = self.participant(g, signaling, media);
             trace.legs.push(leg);
         }

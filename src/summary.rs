@@ -44,10 +44,10 @@ pub fn topology(t: &Topology) -> String {
         let reach: Vec<&str> = c.reach.iter().map(|&r| t.region(r).name.as_str()).collect();
         let _ = writeln!(
             out,
-            "  circuit {}: {} {:?} at {}, reaches {}",
+            "  circuit {}: {} {} at {}, reaches {}",
             c.name,
             c.bandwidth,
-            c.sku,
+            c.sku.word(),
             c.peering_location,
             reach.join(", ")
         );

@@ -77,8 +77,14 @@ pub struct Candidate {
 impl Candidate {
     /// The pairing view of this candidate.
     pub fn info(&self) -> CandidateInfo {
-        CandidateInfo::signalled(self.kind, self.transport, family(self.addr.ip()), ComponentId::RTP, self.priority)
-            .expect("priorities computed by the profile are in range")
+        CandidateInfo::signalled(
+            self.kind,
+            self.transport,
+            family(self.addr.ip()),
+            ComponentId::RTP,
+            self.priority,
+        )
+        .expect("priorities computed by the profile are in range")
     }
 
     /// The protocol checks on this candidate use.
@@ -110,7 +116,9 @@ impl RelayPorts {
         let first = match (protocol, &t.node(edge).kind) {
             (Protocol::Tcp, _) => TURN_TCP_PORT,
             // Teams transport relays multiplex on UDP 3478–3481.
-            (Protocol::Udp, NodeKind::Server(s)) if s.kind == ServerKind::OnlineEdge => TURN_UDP_PORT,
+            (Protocol::Udp, NodeKind::Server(s)) if s.kind == ServerKind::OnlineEdge => {
+                TURN_UDP_PORT
+            }
             // SfB Edges relay on 50000–59999.
             (Protocol::Udp, _) => 50_000,
         };
@@ -133,7 +141,12 @@ pub fn edge_address(t: &Topology, from: NodeId, edge: NodeId, v6: bool) -> Optio
             let a = if same_domain { e.internal } else { e.external };
             (a.is_ipv6() == v6).then_some(a)
         }
-        _ => t.node(edge).addresses.iter().copied().find(|a| a.is_ipv6() == v6),
+        _ => t
+            .node(edge)
+            .addresses
+            .iter()
+            .copied()
+            .find(|a| a.is_ipv6() == v6),
     }
 }
 
@@ -141,12 +154,21 @@ pub fn edge_address(t: &Topology, from: NodeId, edge: NodeId, v6: bool) -> Optio
 pub fn relayed_address(t: &Topology, edge: NodeId, v6: bool) -> Option<IpAddr> {
     match &t.node(edge).kind {
         NodeKind::Edge(e) => (e.external.is_ipv6() == v6).then_some(e.external),
-        _ => t.node(edge).addresses.iter().copied().find(|a| a.is_ipv6() == v6),
+        _ => t
+            .node(edge)
+            .addresses
+            .iter()
+            .copied()
+            .find(|a| a.is_ipv6() == v6),
     }
 }
 
 fn family(ip: IpAddr) -> AddressFamily {
-    if ip.is_ipv6() { AddressFamily::V6 } else { AddressFamily::V4 }
+    if ip.is_ipv6() {
+        AddressFamily::V6
+    } else {
+        AddressFamily::V4
+    }
 }
 
 /// Gathers an endpoint's candidates at `now`, walking every allocation
@@ -161,16 +183,27 @@ pub fn gather(
     ports: &mut RelayPorts,
     now: SimTime,
 ) -> Gathered {
-    let mut g = Gathered { candidates: vec![], notes: vec![], allocations: vec![] };
-    let Some(&primary) = ep.host.first() else { return g };
+    let mut g = Gathered {
+        candidates: vec![],
+        notes: vec![],
+        allocations: vec![],
+    };
+    let Some(&primary) = ep.host.first() else {
+        return g;
+    };
     let v6 = primary.is_ipv6();
     let priority = |kind, transport, address: usize, relay: usize, ip: IpAddr| {
-        let rank = LocalRank::new(address.min(63) as u8, relay.min(7) as u8).expect("ranks are clamped into range");
-        CandidateInfo::gathered(profile, kind, transport, family(ip), ComponentId::RTP, rank).priority()
+        let rank = LocalRank::new(address.min(63) as u8, relay.min(7) as u8)
+            .expect("ranks are clamped into range");
+        CandidateInfo::gathered(profile, kind, transport, family(ip), ComponentId::RTP, rank)
+            .priority()
     };
     if ep.offers_host {
         for (i, &addr) in ep.host.iter().enumerate() {
-            for transport in [CandidateTransport::Udp, CandidateTransport::Tcp(TcpType::Active)] {
+            for transport in [
+                CandidateTransport::Udp,
+                CandidateTransport::Tcp(TcpType::Active),
+            ] {
                 let base = SocketAddr::new(addr, MEDIA_PORT);
                 g.candidates.push(Candidate {
                     kind: CandidateKind::Host,
@@ -185,27 +218,51 @@ pub fn gather(
         }
     }
     for (r, &edge) in ep.relays.iter().enumerate() {
-        let (Some(server), Some(relayed)) = (edge_address(t, ep.node, edge, v6), relayed_address(t, edge, v6)) else {
-            g.notes.push(format!("{} has no {} address", t.node(edge).name, if v6 { "IPv6" } else { "IPv4" }));
+        let (Some(server), Some(relayed)) = (
+            edge_address(t, ep.node, edge, v6),
+            relayed_address(t, edge, v6),
+        ) else {
+            g.notes.push(format!(
+                "{} has no {} address",
+                t.node(edge).name,
+                if v6 { "IPv6" } else { "IPv4" }
+            ));
             continue;
         };
         for protocol in [Protocol::Udp, Protocol::Tcp] {
-            let dst_port = if protocol == Protocol::Udp { TURN_UDP_PORT } else { TURN_TCP_PORT };
+            let dst_port = if protocol == Protocol::Udp {
+                TURN_UDP_PORT
+            } else {
+                TURN_TCP_PORT
+            };
             let spec = FlowSpec {
-                from: End { node: ep.node, addr: primary },
-                to: End { node: edge, addr: server },
+                from: End {
+                    node: ep.node,
+                    addr: primary,
+                },
+                to: End {
+                    node: edge,
+                    addr: server,
+                },
                 protocol,
                 src_port: MEDIA_PORT,
                 dst_port,
                 class: TrafficClass::Stun,
-                pac: if protocol == Protocol::Tcp { ep.pac } else { None },
+                pac: if protocol == Protocol::Tcp {
+                    ep.pac
+                } else {
+                    None
+                },
             };
             let trace = trace_flow(t, routing, state, spec, now);
             if !trace.verdict.is_ok() {
                 g.notes.push(format!(
                     "{protocol} {dst_port} to {}: {}",
                     t.node(edge).name,
-                    VerdictText { topology: t, verdict: &trace.verdict }
+                    VerdictText {
+                        topology: t,
+                        verdict: &trace.verdict
+                    }
                 ));
                 g.allocations.push(trace);
                 continue;
@@ -221,7 +278,10 @@ pub fn gather(
                 && ep.offers_host
                 && direct
                 && mapped != client
-                && !g.candidates.iter().any(|c| c.kind == CandidateKind::ServerReflexive && c.addr == mapped)
+                && !g
+                    .candidates
+                    .iter()
+                    .any(|c| c.kind == CandidateKind::ServerReflexive && c.addr == mapped)
             {
                 g.candidates.push(Candidate {
                     kind: CandidateKind::ServerReflexive,
@@ -230,7 +290,13 @@ pub fn gather(
                     base: client,
                     node: ep.node,
                     allocation: None,
-                    priority: priority(CandidateKind::ServerReflexive, CandidateTransport::Udp, 0, 0, primary),
+                    priority: priority(
+                        CandidateKind::ServerReflexive,
+                        CandidateTransport::Udp,
+                        0,
+                        0,
+                        primary,
+                    ),
                 });
             }
             let port = ports.next(t, edge, protocol);
@@ -245,7 +311,14 @@ pub fn gather(
                 addr: relay_addr,
                 base: relay_addr,
                 node: edge,
-                allocation: Some(Allocation { edge, client_node: ep.node, client, server: SocketAddr::new(server, dst_port), mapped, protocol }),
+                allocation: Some(Allocation {
+                    edge,
+                    client_node: ep.node,
+                    client,
+                    server: SocketAddr::new(server, dst_port),
+                    mapped,
+                    protocol,
+                }),
                 priority: priority(CandidateKind::Relayed, transport, 0, r, relayed),
             });
             g.allocations.push(trace);

@@ -18,4 +18,31 @@
 //! Leaves out the call: who negotiates with whom, and which Edges each side
 //! is given, is the call layer's business.
 
+pub mod gather;
+pub mod negotiate;
 pub mod priority;
+
+pub use gather::{Candidate, Gathered, gather};
+pub use negotiate::{CheckRecord, IceOptions, IceOutcome, MediaPathKind, MediaRoute, negotiate};
+
+use std::net::IpAddr;
+
+use crate::model::{NodeId, PacId};
+
+/// An ICE agent's place in the network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IceEndpoint {
+    /// Who it is, for output.
+    pub name: String,
+    /// The element its host candidates live on (a client's LAN, a server).
+    pub node: NodeId,
+    /// Its host addresses (one per interface and family).
+    pub host: Vec<IpAddr>,
+    /// The Edges (TURN relays) it may allocate on, in preference order.
+    pub relays: Vec<NodeId>,
+    /// The PAC policy it follows for TCP 443 (proxy `CONNECT`).
+    pub pac: Option<PacId>,
+    /// Whether it offers host and server-reflexive candidates. An Online
+    /// conferencing server does not: it is reached only through its Edge.
+    pub offers_host: bool,
+}

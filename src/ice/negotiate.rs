@@ -33,7 +33,8 @@ use serde::Serialize;
 use super::IceEndpoint;
 use super::gather::{Allocation, Candidate, Gathered, RelayPorts, gather};
 use super::priority::{
-    CandidateKind, CandidateTransport, PreferenceProfile, Role, TcpType, can_pair, pair_priority_for,
+    CandidateKind, CandidateTransport, PreferenceProfile, Role, TcpType, can_pair,
+    pair_priority_for,
 };
 use crate::model::{NodeId, Protocol, Topology};
 use crate::net::packet::{Direction, FiveTuple};
@@ -201,7 +202,15 @@ pub fn negotiate(
     now: SimTime,
 ) -> IceOutcome {
     let mut ports = RelayPorts::default();
-    let ga = gather(t, routing, state, controlling, opts.profile, &mut ports, now);
+    let ga = gather(
+        t,
+        routing,
+        state,
+        controlling,
+        opts.profile,
+        &mut ports,
+        now,
+    );
     let gb = gather(t, routing, state, controlled, opts.profile, &mut ports, now);
     let notes = (ga.notes.clone(), gb.notes.clone());
     let mut agents = [agent(true, &ga, &gb, opts), agent(false, &gb, &ga, opts)];
@@ -212,7 +221,18 @@ pub fn negotiate(
     while clock <= deadline && agents.iter().any(Agent::busy) {
         for i in 0..2 {
             if let Some((pair, triggered)) = agents[i].next_check(clock) {
-                let record = send_check(t, routing, state, &mut agents, i, pair, triggered, clock, opts, &mut permissions);
+                let record = send_check(
+                    t,
+                    routing,
+                    state,
+                    &mut agents,
+                    i,
+                    pair,
+                    triggered,
+                    clock,
+                    opts,
+                    &mut permissions,
+                );
                 checks.push(record);
             }
         }
@@ -240,7 +260,11 @@ pub fn negotiate(
 }
 
 fn agent(controlling: bool, own: &Gathered, peer: &Gathered, opts: &IceOptions) -> Agent {
-    let role = if controlling { Role::Controlling } else { Role::Controlled };
+    let role = if controlling {
+        Role::Controlling
+    } else {
+        Role::Controlled
+    };
     let mut pairs = Vec::new();
     for (li, l) in own.candidates.iter().enumerate() {
         // Checks leave from the base: a server-reflexive candidate is its
@@ -270,7 +294,9 @@ fn agent(controlling: bool, own: &Gathered, peer: &Gathered, opts: &IceOptions) 
 
 impl Agent {
     fn busy(&self) -> bool {
-        self.next_ordinary < self.pairs.len() || !self.triggered.is_empty() || !self.retries.is_empty()
+        self.next_ordinary < self.pairs.len()
+            || !self.triggered.is_empty()
+            || !self.retries.is_empty()
     }
 
     /// The check to send at `now`: a triggered one, a due retransmission, or
@@ -306,8 +332,16 @@ impl Agent {
             .find(|(l, r, _)| (*l, *r) == pair)
             .map(|p| p.2)
             .unwrap_or_else(|| {
-                let role = if self.controlling { Role::Controlling } else { Role::Controlled };
-                pair_priority_for(role, &self.local[pair.0].info(), &self.remote[pair.1].info())
+                let role = if self.controlling {
+                    Role::Controlling
+                } else {
+                    Role::Controlled
+                };
+                pair_priority_for(
+                    role,
+                    &self.local[pair.0].info(),
+                    &self.remote[pair.1].info(),
+                )
             })
     }
 }
@@ -349,18 +383,44 @@ fn send_check(
         permissions.insert((local.addr, remote.addr.ip()));
     }
     let tuple = FiveTuple::new(local.protocol(), local.base, remote.addr);
-    let forward = walk(t, routing, state, local.node, tuple, Direction::Forward, now);
+    let forward = walk(
+        t,
+        routing,
+        state,
+        local.node,
+        tuple,
+        Direction::Forward,
+        now,
+    );
     let outcome = match deliver(&forward, &agents[j], permissions) {
         Err(why) => Err(why),
         Ok((receiver_base, seen)) => {
             on_request(&mut agents[j], receiver_base, seen, &local);
-            let back = walk(t, routing, state, forward_end(&forward), seen.reversed(), Direction::Return, now);
+            let back = walk(
+                t,
+                routing,
+                state,
+                forward_end(&forward),
+                seen.reversed(),
+                Direction::Return,
+                now,
+            );
             match &back.outcome {
-                Outcome::Delivered { node, tuple: got } if *node == local.node && *got == tuple.reversed() => Ok(seen.src),
-                Outcome::Delivered { .. } => Err("response came back on another 5-tuple".to_string()),
+                Outcome::Delivered { node, tuple: got }
+                    if *node == local.node && *got == tuple.reversed() =>
+                {
+                    Ok(seen.src)
+                }
+                Outcome::Delivered { .. } => {
+                    Err("response came back on another 5-tuple".to_string())
+                }
                 Outcome::Dropped { node, reason } => Err(format!(
                     "response dropped: {}",
-                    crate::net::walk::DropText { topology: t, node: *node, reason }
+                    crate::net::walk::DropText {
+                        topology: t,
+                        node: *node,
+                        reason
+                    }
                 )),
             }
         }
@@ -368,7 +428,13 @@ fn send_check(
     match outcome {
         Ok(mapped) => {
             let valid_local = learn_local(&mut agents[i], l, mapped);
-            agents[i].state.insert(pair, PairState::Succeeded { valid_local, at: now });
+            agents[i].state.insert(
+                pair,
+                PairState::Succeeded {
+                    valid_local,
+                    at: now,
+                },
+            );
             if local.protocol() == Protocol::Tcp {
                 // The connection is up: the accepting side has validated it too.
                 mark_tcp_peer(&mut agents[j], remote.addr, mapped, now);
@@ -377,7 +443,11 @@ fn send_check(
             record.result = Ok(());
         }
         Err(why) => {
-            let attempt = agents[i].retries.iter().find(|(_, p, _)| *p == pair).map_or(0, |(.., n)| *n);
+            let attempt = agents[i]
+                .retries
+                .iter()
+                .find(|(_, p, _)| *p == pair)
+                .map_or(0, |(.., n)| *n);
             agents[i].retries.retain(|(_, p, _)| *p != pair);
             if attempt < opts.retransmits {
                 let rto = SimDuration::from_millis(500).saturating_mul(1 << attempt);
@@ -394,9 +464,19 @@ fn send_check(
 /// Marks the accepting side's pair over an established TCP connection as
 /// succeeded: its local candidate at `base`, the remote as it saw it.
 fn mark_tcp_peer(peer: &mut Agent, base: SocketAddr, seen_from: SocketAddr, now: SimTime) {
-    let Some(l) = peer.local.iter().position(|c| c.addr == base) else { return };
-    let Some(r) = peer.remote.iter().position(|c| c.addr == seen_from) else { return };
-    peer.state.insert((l, r), PairState::Succeeded { valid_local: l, at: now });
+    let Some(l) = peer.local.iter().position(|c| c.addr == base) else {
+        return;
+    };
+    let Some(r) = peer.remote.iter().position(|c| c.addr == seen_from) else {
+        return;
+    };
+    peer.state.insert(
+        (l, r),
+        PairState::Succeeded {
+            valid_local: l,
+            at: now,
+        },
+    );
     peer.triggered.retain(|p| *p != (l, r));
 }
 
@@ -408,15 +488,30 @@ fn deliver(
 ) -> Result<(SocketAddr, FiveTuple), String> {
     let (node, seen) = match &forward.outcome {
         Outcome::Delivered { node, tuple } => (*node, *tuple),
-        Outcome::Dropped { .. } => return Err(format!("request dropped at hop {}", forward.hops.len())),
+        Outcome::Dropped { .. } => {
+            return Err(format!("request dropped at hop {}", forward.hops.len()));
+        }
     };
-    let base = peer.local.iter().find(|c| c.node == node && c.base == seen.dst && c.protocol() == seen.protocol);
+    let base = peer
+        .local
+        .iter()
+        .find(|c| c.node == node && c.base == seen.dst && c.protocol() == seen.protocol);
     match base {
-        Some(c) if c.kind == CandidateKind::Relayed && !permissions.contains(&(c.addr, seen.src.ip())) => {
-            Err(format!("no TURN permission on {} for {}", c.addr, seen.src.ip()))
+        Some(c)
+            if c.kind == CandidateKind::Relayed
+                && !permissions.contains(&(c.addr, seen.src.ip())) =>
+        {
+            Err(format!(
+                "no TURN permission on {} for {}",
+                c.addr,
+                seen.src.ip()
+            ))
         }
         Some(c) => Ok((c.base, seen)),
-        None => Err(format!("request reached {} but no candidate of the peer listens there", seen.dst)),
+        None => Err(format!(
+            "request reached {} but no candidate of the peer listens there",
+            seen.dst
+        )),
     }
 }
 
@@ -430,10 +525,18 @@ fn forward_end(forward: &Walk) -> NodeId {
 /// The peer received a request on `base` from `seen.src`: learn an unknown
 /// source as a peer-reflexive candidate, and queue a triggered check back.
 fn on_request(peer: &mut Agent, base: SocketAddr, seen: FiveTuple, sender: &Candidate) {
-    let Some(local) = peer.local.iter().position(|c| c.base == base && c.kind != CandidateKind::ServerReflexive) else {
+    let Some(local) = peer
+        .local
+        .iter()
+        .position(|c| c.base == base && c.kind != CandidateKind::ServerReflexive)
+    else {
         return;
     };
-    let remote = match peer.remote.iter().position(|c| c.addr == seen.src && c.protocol() == seen.protocol) {
+    let remote = match peer
+        .remote
+        .iter()
+        .position(|c| c.addr == seen.src && c.protocol() == seen.protocol)
+    {
         Some(r) => r,
         None => {
             let transport = match sender.transport {
@@ -477,7 +580,11 @@ fn learn_local(agent: &mut Agent, local: usize, mapped: SocketAddr) -> usize {
     if base.addr == mapped {
         return local;
     }
-    if let Some(k) = agent.local.iter().position(|c| c.addr == mapped && c.base == base.base) {
+    if let Some(k) = agent
+        .local
+        .iter()
+        .position(|c| c.addr == mapped && c.base == base.base)
+    {
         return k;
     }
     agent.local.push(Candidate {
@@ -504,7 +611,9 @@ struct Nomination {
 fn nominate(a: &Agent) -> Option<Nomination> {
     let mut best: Option<Nomination> = None;
     for (&(l, r), s) in &a.state {
-        let PairState::Succeeded { valid_local, .. } = *s else { continue };
+        let PairState::Succeeded { valid_local, .. } = *s else {
+            continue;
+        };
         let priority = a.priority((l, r));
         let local_kind = a.local[valid_local].kind;
         let remote_kind = a.remote[r].kind;
@@ -553,14 +662,26 @@ fn media_route(
     let la = a.local[n.local_for_pair];
     let rb = a.remote[n.remote];
     // The controlled side's own candidate behind `rb` (for its allocation).
-    let b_own = b.local.iter().find(|c| c.addr == rb.addr).copied().unwrap_or(rb);
+    let b_own = b
+        .local
+        .iter()
+        .find(|c| c.addr == rb.addr)
+        .copied()
+        .unwrap_or(rb);
     let mut forward = Vec::new();
     let mut back = Vec::new();
     let mut relays = Vec::new();
     let protocol = la.protocol();
     if let Some(alloc) = la.allocation {
         relays.push(alloc.edge);
-        forward.push(allocation_leg(t, routing, state, &alloc, now, Direction::Forward));
+        forward.push(allocation_leg(
+            t,
+            routing,
+            state,
+            &alloc,
+            now,
+            Direction::Forward,
+        ));
     }
     if let Some(alloc) = b_own.allocation {
         relays.push(alloc.edge);
@@ -568,21 +689,56 @@ fn media_route(
     let middle = FiveTuple::new(protocol, la.base, rb.addr);
     let mid = walk(t, routing, state, la.node, middle, Direction::Forward, now);
     let mid_back = match &mid.outcome {
-        Outcome::Delivered { node, tuple } => Some(walk(t, routing, state, *node, tuple.reversed(), Direction::Return, now)),
+        Outcome::Delivered { node, tuple } => Some(walk(
+            t,
+            routing,
+            state,
+            *node,
+            tuple.reversed(),
+            Direction::Return,
+            now,
+        )),
         Outcome::Dropped { .. } => None,
     };
     forward.push(mid);
     if let Some(alloc) = b_own.allocation {
         let down = FiveTuple::new(alloc.protocol, alloc.server, alloc.mapped);
-        forward.push(walk(t, routing, state, alloc.edge, down, Direction::Return, now));
-        back.push(allocation_leg(t, routing, state, &alloc, now, Direction::Forward));
+        forward.push(walk(
+            t,
+            routing,
+            state,
+            alloc.edge,
+            down,
+            Direction::Return,
+            now,
+        ));
+        back.push(allocation_leg(
+            t,
+            routing,
+            state,
+            &alloc,
+            now,
+            Direction::Forward,
+        ));
     }
     back.extend(mid_back);
     if let Some(alloc) = la.allocation {
         let down = FiveTuple::new(alloc.protocol, alloc.server, alloc.mapped);
-        back.push(walk(t, routing, state, alloc.edge, down, Direction::Return, now));
+        back.push(walk(
+            t,
+            routing,
+            state,
+            alloc.edge,
+            down,
+            Direction::Return,
+            now,
+        ));
     }
-    MediaRoute { forward, back, relays }
+    MediaRoute {
+        forward,
+        back,
+        relays,
+    }
 }
 
 /// The client-to-Edge leg of a relayed path, over its allocation.
@@ -600,7 +756,9 @@ fn allocation_leg(
 
 /// One round trip over the media route (for the nomination check).
 fn rtt(t: &Topology, route: Option<&MediaRoute>) -> SimDuration {
-    let Some(route) = route else { return SimDuration::ZERO };
+    let Some(route) = route else {
+        return SimDuration::ZERO;
+    };
     let one_way = |walks: &[Walk]| {
         walks
             .iter()

@@ -2499,7 +2499,11 @@ impl<'a> Builder<'a> {
                 self.err_help(
                     &c.sku.span(),
                     &label,
-                    format!("a {:?} circuit at \"{}\" cannot reach the tenant's home region \"{home_name}\"", circuit.sku, circuit.peering_location).to_lowercase().replacen("a ", "a ", 1),
+                    format!(
+                        "a {} circuit at \"{}\" cannot reach the tenant's home region \"{home_name}\"",
+                        circuit.sku.word(),
+                        circuit.peering_location
+                    ),
                     "use a premium circuit, or one in the home region's geography",
                 );
             }
