@@ -52,19 +52,13 @@ pub fn topology(t: &Topology) -> String {
             reach.join(", ")
         );
     }
-    if !t.remotes.is_empty() || !t.organizations.is_empty() {
-        let remotes: Vec<&str> = t.remotes.iter().map(|r| r.name.as_str()).collect();
-        let orgs: Vec<&str> = t.organizations.iter().map(|o| o.name.as_str()).collect();
-        let _ = writeln!(
-            out,
-            "  outside: {} remote location{} {}; {} organization{} {}",
-            remotes.len(),
-            plural(remotes.len()),
-            remotes.join(", "),
-            orgs.len(),
-            plural(orgs.len()),
-            orgs.join(", ")
-        );
+    let remotes: Vec<&str> = t.remotes.iter().map(|r| r.name.as_str()).collect();
+    let orgs: Vec<&str> = t.organizations.iter().map(|o| o.name.as_str()).collect();
+    if !remotes.is_empty() {
+        let _ = writeln!(out, "  remote locations: {}", remotes.join(", "));
+    }
+    if !orgs.is_empty() {
+        let _ = writeln!(out, "  other organizations: {}", orgs.join(", "));
     }
     let edges = t
         .nodes()
