@@ -43,9 +43,9 @@ use std::net::IpAddr;
 use crate::ice::{IceEndpoint, IceOptions, IceOutcome, MediaPathKind, negotiate};
 use crate::model::{
     CodecProfile, ConferenceRule, Deployment, GroupId, Homing, NodeId, NodeKind, OrgId, OrgKind,
-    PathLabel, Place, ProbeKind, Protocol, PstnRoute, RegionId, Scenario, ServerKind, Topology,
+    PathLabel, ProbeKind, Protocol, PstnRoute, RegionId, Scenario, ServerKind, Topology,
 };
-use crate::net::flow::{End, FlowSpec, FlowTrace, Verdict, address_for, client_port, trace_flow};
+use crate::net::flow::{End, FlowSpec, FlowTrace, address_for, client_port, trace_flow};
 use crate::net::packet::TrafficClass;
 use crate::net::routing::Routing;
 use crate::net::walk::{NetState, Walk};
@@ -226,14 +226,7 @@ pub fn trace_call(
     spec: &CallSpec,
     now: SimTime,
 ) -> Option<CallTrace> {
-    let mut cx = Cx {
-        t,
-        s,
-        routing,
-        state: NetState::default(),
-        now,
-        ice: ice_options(t, s, spec),
-    };
+    let cx = Planner::new(t, s, routing, now).with_ice(ice_options(s, spec));
     let trace = match spec {
         ProbeKind::Flow { .. } => return None,
         ProbeKind::PeerToPeer { caller, callee, .. } => {
@@ -259,7 +252,7 @@ pub fn trace_call(
 
 /// ICE behaviour for a call: MS-ICE2 priorities for Skype for Business
 /// clients, RFC 8445's for Teams.
-fn ice_options(_t: &Topology, s: &Scenario, spec: &CallSpec) -> IceOptions {
+fn ice_options(s: &Scenario, spec: &CallSpec) -> IceOptions {
     let first = match spec {
         ProbeKind::PeerToPeer { caller, .. }
         | ProbeKind::Pstn { caller, .. }
@@ -270,7 +263,16 @@ fn ice_options(_t: &Topology, s: &Scenario, spec: &CallSpec) -> IceOptions {
         ProbeKind::PartnerConference { participants, .. } => participants.first().copied(),
         ProbeKind::Flow { .. } => None,
     };
-    let teams = first.is_some_and(|g| s.persona(s.group(g).persona).codec == CodecProfile::Teams);
+    match first {
+        Some(g) => ice_options_for(s, g),
+        None => IceOptions::default(),
+    }
+}
+
+/// ICE behaviour of a group's clients: MS-ICE2 priorities for Skype for
+/// Business, RFC 8445's for Teams.
+pub fn ice_options_for(s: &Scenario, g: GroupId) -> IceOptions {
+    let teams = s.persona(s.group(g).persona).codec == CodecProfile::Teams;
     let profile = if teams {
         crate::ice::priority::PreferenceProfile::Rfc8445
     } else {
@@ -282,13 +284,30 @@ fn ice_options(_t: &Topology, s: &Scenario, spec: &CallSpec) -> IceOptions {
     }
 }
 
-struct Cx<'a> {
+/// Works out a call's pieces: each flow and each ICE negotiation in a
+/// network state of its own, so every piece is a pure function of the
+/// topology, the routing state and the endpoints — which is what lets the
+/// engine cache them per endpoint class.
+#[derive(Clone)]
+pub struct Planner<'a> {
     t: &'a Topology,
     s: &'a Scenario,
     routing: &'a Routing,
-    state: NetState,
     now: SimTime,
     ice: IceOptions,
+}
+
+/// Where a conference or a PSTN call's media goes: a server as an ICE agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Host {
+    /// The server.
+    pub node: NodeId,
+    /// The Edges it relays through.
+    pub relays: Vec<NodeId>,
+    /// Whether it offers its own address (an Online conferencing server does not).
+    pub offers_host: bool,
+    /// Why the media goes there, in words.
+    pub why: String,
 }
 
 /// Where a group's users are homed, concretely.
@@ -298,9 +317,28 @@ struct Home {
     edge: Option<NodeId>,
 }
 
-impl Cx<'_> {
+impl<'a> Planner<'a> {
+    /// A planner for calls placed at `now`.
+    pub fn new(t: &'a Topology, s: &'a Scenario, routing: &'a Routing, now: SimTime) -> Self {
+        Planner {
+            t,
+            s,
+            routing,
+            now,
+            ice: IceOptions::default(),
+        }
+    }
+
+    /// The same planner with other ICE behaviour (a profile, links to avoid).
+    pub fn with_ice(&self, ice: IceOptions) -> Self {
+        Planner {
+            ice,
+            ..self.clone()
+        }
+    }
+
     fn flow(
-        &mut self,
+        &self,
         from: End,
         to: End,
         protocol: Protocol,
@@ -317,7 +355,13 @@ impl Cx<'_> {
             class,
             pac,
         };
-        trace_flow(self.t, self.routing, &mut self.state, spec, self.now)
+        trace_flow(
+            self.t,
+            self.routing,
+            &mut NetState::default(),
+            spec,
+            self.now,
+        )
     }
 
     fn pac_of(&self, node: NodeId) -> Option<crate::model::PacId> {
@@ -410,7 +454,7 @@ impl Cx<'_> {
     /// Signaling from a client to a server: directly, or through `edge` when
     /// the direct flow fails.
     fn signal(
-        &mut self,
+        &self,
         g: GroupId,
         server: NodeId,
         port: u16,
@@ -472,14 +516,16 @@ impl Cx<'_> {
         vec![to_edge, onward]
     }
 
-    fn home_signaling(&mut self, g: GroupId) -> Vec<FlowTrace> {
+    /// A client's signaling to its home server.
+    pub fn home_signaling(&self, g: GroupId) -> Vec<FlowTrace> {
         match self.home(g) {
             Some(h) => self.signal(g, h.server, h.port, h.edge),
             None => vec![],
         }
     }
 
-    fn dependencies(&mut self, g: GroupId) -> Vec<FlowTrace> {
+    /// A client's Internet-only dependency flows: DNS, revocation, telemetry.
+    pub fn dependencies(&self, g: GroupId) -> Vec<FlowTrace> {
         if !self.s.dependencies.enabled {
             return vec![];
         }
@@ -547,7 +593,7 @@ impl Cx<'_> {
     }
 
     fn participant(
-        &mut self,
+        &self,
         g: GroupId,
         signaling: Vec<FlowTrace>,
         media: Option<MediaLeg>,
@@ -562,41 +608,55 @@ impl Cx<'_> {
         }
     }
 
-    fn peer_to_peer(&mut self, kind: &'static str, caller: GroupId, callee: GroupId) -> CallTrace {
-        let sig_a = self.home_signaling(caller);
-        let sig_b = self.home_signaling(callee);
+    /// Media between two clients: their ICE negotiation.
+    pub fn p2p_media(&self, caller: GroupId, callee: GroupId) -> IceOutcome {
         let (a, b) = (self.client_ice(caller), self.client_ice(callee));
-        let outcome = negotiate(
+        negotiate(
             self.t,
             self.routing,
-            &mut self.state,
+            &mut NetState::default(),
             &a,
             &b,
             &self.ice,
             self.now,
-        );
-        let peer_b = self.s.group(callee).name.clone();
-        let peer_a = self.s.group(caller).name.clone();
+        )
+    }
+
+    /// Media between a client and a server (conferencing, Phone System,
+    /// Cloud Connector, mediation, gateway): their ICE negotiation.
+    pub fn media_to(&self, g: GroupId, host: &Host) -> IceOutcome {
+        let client = self.client_ice(g);
+        let server = self.server_ice(host.node, host.relays.clone(), host.offers_host);
+        negotiate(
+            self.t,
+            self.routing,
+            &mut NetState::default(),
+            &client,
+            &server,
+            &self.ice,
+            self.now,
+        )
+    }
+
+    fn peer_to_peer(&self, kind: &'static str, caller: GroupId, callee: GroupId) -> CallTrace {
+        let ice = |controlling| MediaVia::Ice {
+            negotiation: 0,
+            controlling,
+        };
         let la = self.participant(
             caller,
-            sig_a,
+            self.home_signaling(caller),
             Some(MediaLeg {
-                peer: peer_b,
-                via: MediaVia::Ice {
-                    negotiation: 0,
-                    controlling: true,
-                },
+                peer: self.s.group(callee).name.clone(),
+                via: ice(true),
             }),
         );
         let lb = self.participant(
             callee,
-            sig_b,
+            self.home_signaling(callee),
             Some(MediaLeg {
-                peer: peer_a,
-                via: MediaVia::Ice {
-                    negotiation: 0,
-                    controlling: false,
-                },
+                peer: self.s.group(caller).name.clone(),
+                via: ice(false),
             }),
         );
         CallTrace {
@@ -604,14 +664,14 @@ impl Cx<'_> {
             host: None,
             hosting: None,
             legs: vec![la, lb],
-            negotiations: vec![outcome],
+            negotiations: vec![self.p2p_media(caller, callee)],
             server_signaling: vec![],
         }
     }
 
     /// The region a tenant group's media enters Microsoft nearest: the one
     /// whose Online Edge its path reaches with the least latency.
-    fn nearest_region(&mut self, g: GroupId) -> Option<RegionId> {
+    fn nearest_region(&self, g: GroupId) -> Option<RegionId> {
         let from = self.client_end(g);
         let mut best: Option<(SimDuration, RegionId)> = None;
         for r in 0..self.t.regions.len() {
@@ -630,17 +690,14 @@ impl Cx<'_> {
             let Some(addr) = address_for(self.t, from.node, edge, false) else {
                 continue;
             };
-            let mut scratch = NetState::default();
-            let spec = FlowSpec {
+            let f = self.flow(
                 from,
-                to: End { node: edge, addr },
-                protocol: Protocol::Udp,
-                src_port: 50_000,
-                dst_port: 3478,
-                class: TrafficClass::Stun,
-                pac: None,
-            };
-            let f = trace_flow(self.t, self.routing, &mut scratch, spec, self.now);
+                End { node: edge, addr },
+                Protocol::Udp,
+                3478,
+                TrafficClass::Stun,
+                None,
+            );
             if !f.verdict.is_ok() {
                 continue;
             }
@@ -657,123 +714,147 @@ impl Cx<'_> {
         best.map(|(_, r)| r)
     }
 
-    /// Where a conference is hosted, and why.
-    fn conference_host(
-        &mut self,
+    fn online_host(&self, r: RegionId, why: String) -> Option<Host> {
+        let node = self
+            .t
+            .region(r)
+            .service(self.t, ServerKind::OnlineConferencing)?;
+        Some(Host {
+            node,
+            relays: self.online_edge(r).into_iter().collect(),
+            offers_host: false,
+            why,
+        })
+    }
+
+    /// Where a conference is hosted, and why: where its organizer is homed
+    /// (the SfB rule), or the region nearest its first joiner (the Teams rule).
+    pub fn conference_host(
+        &self,
         organizer: GroupId,
-        participants: &[GroupId],
-    ) -> Option<(NodeId, Vec<NodeId>, bool, String)> {
+        first_joiner: GroupId,
+    ) -> Result<Host, String> {
         let t = self.t;
-        let online = |cx: &Self, r: RegionId, why: String| {
-            let server = t.region(r).service(t, ServerKind::OnlineConferencing)?;
-            Some((server, cx.online_edge(r).into_iter().collect(), false, why))
-        };
-        let organizer_name = self.s.group(organizer).name.clone();
+        let organizer_name = &self.s.group(organizer).name;
+        let missing = || "no conferencing server where the organizer is homed".to_string();
         if self.s.conference_rule == ConferenceRule::FirstJoiner {
-            let first = *participants.first()?;
-            let region = match self.s.group(first).homing {
+            let region = match self.s.group(first_joiner).homing {
                 Homing::Partner(o) => t.organizations[o.0 as usize].home_region,
-                _ => self.nearest_region(first),
-            }?;
-            return online(
-                self,
-                region,
-                format!(
-                    "Teams rule: the region nearest the first joiner, {}: {}",
-                    self.s.group(first).name,
-                    t.region(region).name
-                ),
+                _ => self.nearest_region(first_joiner),
+            }
+            .ok_or_else(|| "no region hosts conferences near the first joiner".to_string())?;
+            let why = format!(
+                "Teams rule: the region nearest the first joiner, {}: {}",
+                self.s.group(first_joiner).name,
+                t.region(region).name
             );
+            return self.online_host(region, why).ok_or_else(missing);
         }
         match self.s.group(organizer).homing {
-            Homing::Online => online(
-                self,
-                t.tenant.home_region,
-                format!(
-                    "organizer {organizer_name} is homed Online in {}",
-                    t.region(t.tenant.home_region).name
-                ),
-            ),
+            Homing::Online => {
+                let r = t.tenant.home_region;
+                self.online_host(
+                    r,
+                    format!(
+                        "organizer {organizer_name} is homed Online in {}",
+                        t.region(r).name
+                    ),
+                )
+                .ok_or_else(missing)
+            }
             Homing::OnPrem => {
-                let server = t
+                let node = t
                     .nodes()
                     .find(|&n| t.node(n).domain == crate::model::Domain::Customer && matches!(&t.node(n).kind, NodeKind::Server(s) if s.kind == ServerKind::Conferencing))
-                    .or(t.tenant.front_end)?;
-                Some((
-                    server,
-                    self.tenant_edge().into_iter().collect(),
-                    true,
-                    format!("organizer {organizer_name} is homed on-premises"),
-                ))
+                    .or(t.tenant.front_end)
+                    .ok_or_else(missing)?;
+                Ok(Host {
+                    node,
+                    relays: self.tenant_edge().into_iter().collect(),
+                    offers_host: true,
+                    why: format!("organizer {organizer_name} is homed on-premises"),
+                })
             }
             Homing::Partner(o) => {
                 let org = &t.organizations[o.0 as usize];
-                let region = org.home_region?;
-                online(
-                    self,
-                    region,
+                let r = org.home_region.ok_or_else(missing)?;
+                self.online_host(
+                    r,
                     format!(
                         "organizer {organizer_name} is homed at {} in {}",
                         org.name,
-                        t.region(region).name
+                        t.region(r).name
                     ),
                 )
+                .ok_or_else(missing)
             }
         }
     }
 
-    fn conference(&mut self, organizer: GroupId, participants: &[GroupId]) -> CallTrace {
-        let Some((server, relays, offers_host, why)) =
-            self.conference_host(organizer, participants)
-        else {
-            return self.unhosted(
-                "conference",
-                participants,
-                "no conferencing server where the organizer is homed",
-            );
-        };
-        let mcu = self.server_ice(server, relays, offers_host);
+    /// Where a conference on another company's own servers is hosted.
+    pub fn partner_conference_host(&self, org: OrgId) -> Result<Host, String> {
+        let o = &self.t.organizations[org.0 as usize];
+        match (o.server, o.edge) {
+            (Some(node), Some(edge)) => Ok(Host {
+                node,
+                relays: vec![edge],
+                offers_host: true,
+                why: format!("hosted on {}'s own servers", o.name),
+            }),
+            _ => Err("the hosting organization declares no server and Edge".into()),
+        }
+    }
+
+    /// Joining another company's conference: signaling to its Edge, then its server.
+    pub fn partner_signaling(&self, g: GroupId, host: &Host) -> Vec<FlowTrace> {
+        self.signal(g, host.node, 5061, host.relays.first().copied())
+    }
+
+    fn conference(&self, organizer: GroupId, participants: &[GroupId]) -> CallTrace {
+        let first = participants.first().copied().unwrap_or(organizer);
+        match self.conference_host(organizer, first) {
+            Ok(host) => self.hosted("conference", host, participants, |g| self.home_signaling(g)),
+            Err(why) => self.unhosted("conference", participants, &why),
+        }
+    }
+
+    /// Every participant signals (as `signaling` says) and negotiates media with the host.
+    fn hosted(
+        &self,
+        kind: &'static str,
+        host: Host,
+        participants: &[GroupId],
+        signaling: impl Fn(GroupId) -> Vec<FlowTrace>,
+    ) -> CallTrace {
         let mut trace = CallTrace {
-            kind: "conference",
-            host: Some(server),
-            hosting: Some(why),
+            kind,
+            host: Some(host.node),
+            hosting: Some(host.why.clone()),
             legs: vec![],
             negotiations: vec![],
             server_signaling: vec![],
         };
+        let peer = self.t.node(host.node).name.clone();
         for &g in participants {
-            let signaling = self.home_signaling(g);
-            let client = self.client_ice(g);
-            let outcome = negotiate(
-                self.t,
-                self.routing,
-                &mut self.state,
-                &client,
-                &mcu,
-                &self.ice,
-                self.now,
-            );
-            trace.negotiations.push(outcome);
+            trace.negotiations.push(self.media_to(g, &host));
             let media = MediaLeg {
-                peer: mcu.name.clone(),
+                peer: peer.clone(),
                 via: MediaVia::Ice {
                     negotiation: trace.negotiations.len() - 1,
                     controlling: true,
                 },
             };
-            let leg = self.participant(g, signaling, Some(media));
-            trace.legs.push(leg);
+            trace
+                .legs
+                .push(self.participant(g, signaling(g), Some(media)));
         }
         trace
     }
 
-    fn unhosted(&mut self, kind: &'static str, participants: &[GroupId], why: &str) -> CallTrace {
+    fn unhosted(&self, kind: &'static str, participants: &[GroupId], why: &str) -> CallTrace {
         let legs = participants
             .iter()
-            .map(|&g| {
-                let signaling = self.home_signaling(g);
-                self.participant(g, signaling, None)
-            })
+            .map(|&g| self.participant(g, self.home_signaling(g), None))
             .collect();
         CallTrace {
             kind,
@@ -788,220 +869,166 @@ impl Cx<'_> {
     /// A conference on another company's own servers: its participants
     /// signal to that company's Edge and send media to its relays; no data
     /// passes through the Microsoft cloud.
-    fn partner_conference(&mut self, host: OrgId, participants: &[GroupId]) -> CallTrace {
-        let org = self.t.organizations[host.0 as usize].clone();
-        let (Some(server), Some(edge)) = (org.server, org.edge) else {
-            return self.unhosted(
-                "conference",
-                participants,
-                "the hosting organization declares no server and Edge",
-            );
-        };
-        let mcu = self.server_ice(server, vec![edge], true);
-        let mut trace = CallTrace {
-            kind: "conference",
-            host: Some(server),
-            hosting: Some(format!("hosted on {}'s own servers", org.name)),
-            legs: vec![],
-            negotiations: vec![],
-            server_signaling: vec![],
-        };
-        for &g in participants {
-            let signaling = self.signal(g, server, 5061, Some(edge));
-            let client = self.client_ice(g);
-            let outcome = negotiate(
-                self.t,
-                self.routing,
-                &mut self.state,
-                &client,
-                &mcu,
-                &self.ice,
-                self.now,
-            );
-            trace.negotiations.push(outcome);
-            let media = MediaLeg {
-                peer: mcu.name.clone(),
-                via: MediaVia::Ice {
-                    negotiation: trace.negotiations.len() - 1,
-                    controlling: true,
-                },
-            };
-            let leg = self.participant(g, signaling, Some(media));
-            trace.legs.push(leg);
+    fn partner_conference(&self, org: OrgId, participants: &[GroupId]) -> CallTrace {
+        match self.partner_conference_host(org) {
+            Ok(host) => {
+                let h = host.clone();
+                self.hosted("conference", host, participants, |g| {
+                    self.partner_signaling(g, &h)
+                })
+            }
+            Err(why) => self.unhosted("conference", participants, &why),
         }
-        trace
     }
 
-    fn pstn(&mut self, caller: GroupId, via: Option<PstnRoute>) -> CallTrace {
+    /// How a PSTN call reaches the phone network when the probe does not say:
+    /// on-premises users through the gateway, Cloud Connector tenants through
+    /// it, everyone else through the cloud Phone System.
+    pub fn pstn_route(&self, caller: GroupId, via: Option<PstnRoute>) -> PstnRoute {
+        via.unwrap_or(
+            match (self.s.group(caller).homing, self.t.tenant.deployment) {
+                (Homing::OnPrem, _) => PstnRoute::Gateway,
+                (_, Deployment::CloudConnector) => PstnRoute::CloudConnector,
+                _ => PstnRoute::PhoneSystem,
+            },
+        )
+    }
+
+    /// Where a PSTN call's media goes.
+    pub fn pstn_host(&self, route: PstnRoute) -> Result<Host, String> {
         let t = self.t;
-        let route = via.unwrap_or(match (self.s.group(caller).homing, t.tenant.deployment) {
-            (Homing::OnPrem, _) => PstnRoute::Gateway,
-            (_, Deployment::CloudConnector) => PstnRoute::CloudConnector,
-            _ => PstnRoute::PhoneSystem,
-        });
-        let mut trace = CallTrace {
-            kind: "pstn",
-            host: None,
-            hosting: None,
-            legs: vec![],
-            negotiations: vec![],
-            server_signaling: vec![],
-        };
-        let signaling = self.home_signaling(caller);
-        let target: Option<(NodeId, Vec<NodeId>, bool, String)> = match route {
+        match route {
             PstnRoute::PhoneSystem => {
                 let region = t.tenant.home_region;
-                t.region(region)
+                let node = t
+                    .region(region)
                     .service(t, ServerKind::PhoneSystem)
-                    .map(|n| {
-                        (
-                            n,
-                            self.online_edge(region).into_iter().collect(),
-                            false,
-                            "the cloud Phone System (Calling Plan)".to_string(),
-                        )
-                    })
+                    .ok_or("no Phone System service in the home region")?;
+                Ok(Host {
+                    node,
+                    relays: self.online_edge(region).into_iter().collect(),
+                    offers_host: false,
+                    why: "media to the cloud Phone System (Calling Plan)".into(),
+                })
             }
-            PstnRoute::CloudConnector => t.tenant.cloud_connector.map(|cce| {
-                let edge = match &t.node(cce).kind {
+            PstnRoute::CloudConnector => {
+                let node = t
+                    .tenant
+                    .cloud_connector
+                    .ok_or("no Cloud Connector in the topology")?;
+                let edge = match &t.node(node).kind {
                     NodeKind::Server(s) => s.edge,
                     _ => None,
                 };
-                (
-                    cce,
-                    edge.into_iter().collect(),
-                    true,
-                    "Cloud Connector Edition".to_string(),
-                )
-            }),
-            PstnRoute::Gateway => {
-                let mediation = t.nodes().find(|&n| matches!(&t.node(n).kind, NodeKind::Server(s) if s.kind == ServerKind::Mediation));
-                mediation.map(|m| {
-                    let (media_at, why) = match &t.node(m).kind {
-                        NodeKind::Server(s) if s.media_bypass && s.gateway.is_some() => (
-                            s.gateway.expect("checked"),
-                            "the PSTN gateway (media bypass)",
-                        ),
-                        _ => (m, "the mediation server"),
-                    };
-                    (
-                        media_at,
-                        self.tenant_edge().into_iter().collect(),
-                        true,
-                        why.to_string(),
-                    )
+                Ok(Host {
+                    node,
+                    relays: edge.into_iter().collect(),
+                    offers_host: true,
+                    why: "media to Cloud Connector Edition".into(),
                 })
             }
-        };
-        let Some((media_at, relays, offers_host, why)) = target else {
-            let leg = self.participant(caller, signaling, None);
-            trace.hosting = Some(format!(
-                "no {} in the topology",
-                match route {
-                    PstnRoute::PhoneSystem => "Phone System service",
-                    PstnRoute::CloudConnector => "Cloud Connector",
-                    PstnRoute::Gateway => "mediation server",
-                }
-            ));
-            trace.legs.push(leg);
-            return trace;
-        };
-        if route == PstnRoute::CloudConnector
-            && let Some(home) = self.home(caller)
-            && let Some(addr) = address_for(t, home.server, media_at, false)
-        {
-            // The cloud turns the call round to Cloud Connector.
-            let from = End {
-                node: home.server,
-                addr: t.node(home.server).addresses[0],
-            };
-            let cce_edge = relays.first().copied();
-            let to = match cce_edge
-                .and_then(|e| crate::ice::gather::edge_address(t, home.server, e, false))
-            {
-                Some(edge_addr) => End {
-                    node: cce_edge.expect("checked"),
-                    addr: edge_addr,
-                },
-                None => End {
-                    node: media_at,
-                    addr,
-                },
-            };
-            let turn = self.flow(from, to, Protocol::Tcp, 5061, TrafficClass::Signaling, None);
-            trace.server_signaling.push(turn);
+            PstnRoute::Gateway => {
+                let mediation = t
+                    .nodes()
+                    .find(|&n| matches!(&t.node(n).kind, NodeKind::Server(s) if s.kind == ServerKind::Mediation))
+                    .ok_or("no mediation server in the topology")?;
+                let (node, why) = match &t.node(mediation).kind {
+                    NodeKind::Server(s) if s.media_bypass && s.gateway.is_some() => (
+                        s.gateway.expect("checked"),
+                        "media to the PSTN gateway (media bypass)",
+                    ),
+                    _ => (mediation, "media to the mediation server"),
+                };
+                Ok(Host {
+                    node,
+                    relays: self.tenant_edge().into_iter().collect(),
+                    offers_host: true,
+                    why: why.into(),
+                })
+            }
         }
-        trace.host = Some(media_at);
-        trace.hosting = Some(format!("media to {why}"));
-        let server = self.server_ice(media_at, relays, offers_host);
-        let client = self.client_ice(caller);
-        let outcome = negotiate(
-            t,
-            self.routing,
-            &mut self.state,
-            &client,
-            &server,
-            &self.ice,
-            self.now,
-        );
-        trace.negotiations.push(outcome);
-        let media = MediaLeg {
-            peer: server.name.clone(),
-            via: MediaVia::Ice {
-                negotiation: 0,
-                controlling: true,
+    }
+
+    /// With Cloud Connector, the cloud turns the call's signaling round to
+    /// the Cloud Connector (through its Edge).
+    pub fn cloud_connector_turnaround(&self, caller: GroupId, host: &Host) -> Option<FlowTrace> {
+        let t = self.t;
+        let home = self.home(caller)?;
+        let from = End {
+            node: home.server,
+            addr: *t.node(home.server).addresses.first()?,
+        };
+        let to = match host.relays.first().and_then(|&e| {
+            crate::ice::gather::edge_address(t, home.server, e, false).map(|a| (e, a))
+        }) {
+            Some((edge, addr)) => End { node: edge, addr },
+            None => End {
+                node: host.node,
+                addr: address_for(t, home.server, host.node, false)?,
             },
         };
-        let leg = self.participant(caller, signaling, Some(media));
-        trace.legs.push(leg);
-        trace
+        Some(self.flow(from, to, Protocol::Tcp, 5061, TrafficClass::Signaling, None))
     }
 
-    fn broadcast(&mut self, organizer: GroupId, attendees: &[GroupId]) -> CallTrace {
+    fn pstn(&self, caller: GroupId, via: Option<PstnRoute>) -> CallTrace {
+        let route = self.pstn_route(caller, via);
+        match self.pstn_host(route) {
+            Ok(host) => {
+                let turnaround = (route == PstnRoute::CloudConnector)
+                    .then(|| self.cloud_connector_turnaround(caller, &host))
+                    .flatten();
+                let mut trace = self.hosted("pstn", host, &[caller], |g| self.home_signaling(g));
+                trace.server_signaling.extend(turnaround);
+                trace
+            }
+            Err(why) => self.unhosted("pstn", &[caller], &why),
+        }
+    }
+
+    /// An attendee's signaling to the broadcast service.
+    pub fn broadcast_signaling(&self, g: GroupId) -> Vec<FlowTrace> {
         let t = self.t;
+        match t.home_region().service(t, ServerKind::Broadcast) {
+            Some(svc) => self.signal(g, svc, 443, None),
+            None => vec![],
+        }
+    }
+
+    /// An attendee's stream from the CDN: an HTTPS download, through a proxy
+    /// where the PAC says so.
+    pub fn broadcast_stream(&self, g: GroupId) -> Option<(NodeId, FlowTrace)> {
+        let t = self.t;
+        let cdn = t.nodes().find(
+            |&n| matches!(&t.node(n).kind, NodeKind::Server(s) if s.kind == ServerKind::Cdn),
+        )?;
+        let from = self.client_end(g);
+        let addr = address_for(t, from.node, cdn, false)?;
+        let pac = self.pac_of(from.node);
+        Some((
+            cdn,
+            self.flow(
+                from,
+                End { node: cdn, addr },
+                Protocol::Tcp,
+                443,
+                TrafficClass::Streaming,
+                pac,
+            ),
+        ))
+    }
+
+    fn broadcast(&self, organizer: GroupId, attendees: &[GroupId]) -> CallTrace {
         let mut trace = self.conference(organizer, &[organizer]);
         trace.kind = "broadcast";
-        let region = t.tenant.home_region;
-        let service = t.region(region).service(t, ServerKind::Broadcast);
-        let cdn = t
-            .nodes()
-            .find(|&n| matches!(&t.node(n).kind, NodeKind::Server(s) if s.kind == ServerKind::Cdn));
         for &g in attendees {
-            let signaling = match service {
-                Some(svc) => self.signal(g, svc, 443, None),
-                None => vec![],
-            };
-            let from = self.client_end(g);
-            let pac = self.pac_of(from.node);
-            let media = cdn
-                .and_then(|c| address_for(t, from.node, c, false).map(|a| (c, a)))
-                .map(|(c, addr)| {
-                    let stream = self.flow(
-                        from,
-                        End { node: c, addr },
-                        Protocol::Tcp,
-                        443,
-                        TrafficClass::Streaming,
-                        pac,
-                    );
-                    MediaLeg {
-                        peer: t.node(c).name.clone(),
-                        via: MediaVia::Stream(stream),
-                    }
-                });
-            let leg = self.participant(g, signaling, media);
-            trace.legs.push(leg);
+            let media = self.broadcast_stream(g).map(|(cdn, stream)| MediaLeg {
+                peer: self.t.node(cdn).name.clone(),
+                via: MediaVia::Stream(stream),
+            });
+            trace
+                .legs
+                .push(self.participant(g, self.broadcast_signaling(g), media));
         }
         trace
     }
-}
-
-/// Whether a group sits inside the tenant's own network.
-pub fn is_internal(s: &Scenario, g: GroupId) -> bool {
-    matches!(s.group(g).place, Place::Site(_))
-}
-
-/// The verdict of a flow list: the first that is not ok.
-pub fn flows_verdict(flows: &[FlowTrace]) -> Option<&Verdict> {
-    flows.iter().map(|f| &f.verdict).find(|v| !v.is_ok())
 }
