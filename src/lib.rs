@@ -66,6 +66,7 @@
 pub mod config;
 pub mod diag;
 pub mod endpoints;
+pub mod engine;
 pub mod ice;
 pub mod model;
 pub mod net;
