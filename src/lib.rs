@@ -41,6 +41,9 @@
 //! - [`config`]: the files as written; [`validate`]: the one place raw
 //!   configuration becomes a [`model`].
 //! - [`render`]: drawings of the topology in the four segment lanes.
+//! - [`codec`]: per-stream bitrates from Microsoft's SfB and Teams tables.
+//! - [`engine`]: simulated time's machinery (event queue, seeded streams) and
+//!   the workload: call arrivals drawn from a scenario.
 //!
 //! # Design decisions
 //!
@@ -64,6 +67,7 @@
 #![warn(missing_docs)]
 
 pub mod calls;
+pub mod codec;
 pub mod config;
 pub mod diag;
 pub mod endpoints;
