@@ -624,8 +624,26 @@ impl<'a> Planner<'a> {
 
     /// Media between a client and a server (conferencing, Phone System,
     /// Cloud Connector, mediation, gateway): their ICE negotiation.
+    ///
+    /// A client joining a hosted conference also allocates on the host's
+    /// Edge (the conference hands out its relay), preferred to its own: so
+    /// users joining an Online conference always have an Online Edge
+    /// (principle 5), and outside joiners of an on-premises conference the
+    /// on-premises Edge (principle 6).
     pub fn media_to(&self, g: GroupId, host: &Host) -> IceOutcome {
-        let client = self.client_ice(g);
+        let mut client = self.client_ice(g);
+        let own = std::mem::take(&mut client.relays);
+        client.relays =
+            host.relays
+                .iter()
+                .chain(own.iter())
+                .copied()
+                .fold(Vec::new(), |mut v, r| {
+                    if !v.contains(&r) {
+                        v.push(r);
+                    }
+                    v
+                });
         let server = self.server_ice(host.node, host.relays.clone(), host.offers_host);
         negotiate(
             self.t,
@@ -810,10 +828,34 @@ impl<'a> Planner<'a> {
         self.signal(g, host.node, 5061, host.relays.first().copied())
     }
 
+    /// A participant's signaling to a conference: to the conference's focus
+    /// on its host (over HTTPS to an Online conferencing service; to an
+    /// on-premises pool through the Edge from outside), then its own
+    /// registration with its home server.
+    pub fn conference_signaling(&self, g: GroupId, host: &Host) -> Vec<FlowTrace> {
+        let online =
+            matches!(&self.t.node(host.node).kind, NodeKind::Server(s) if s.kind.is_microsoft());
+        let (port, edge) = if online {
+            (443, None)
+        } else {
+            (5061, host.relays.first().copied())
+        };
+        let mut flows = self.signal(g, host.node, port, edge);
+        if !matches!(self.s.group(g).homing, Homing::Partner(_)) || online {
+            flows.extend(self.home_signaling(g));
+        }
+        flows
+    }
+
     fn conference(&self, organizer: GroupId, participants: &[GroupId]) -> CallTrace {
         let first = participants.first().copied().unwrap_or(organizer);
         match self.conference_host(organizer, first) {
-            Ok(host) => self.hosted("conference", host, participants, |g| self.home_signaling(g)),
+            Ok(host) => {
+                let h = host.clone();
+                self.hosted("conference", host, participants, |g| {
+                    self.conference_signaling(g, &h)
+                })
+            }
             Err(why) => self.unhosted("conference", participants, &why),
         }
     }

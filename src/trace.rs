@@ -240,6 +240,9 @@ fn write_call(out: &mut String, t: &Topology, call: &CallTrace) {
                         "      checks: {} sent, {} succeeded",
                         j.checks, j.succeeded
                     );
+                    for pair in &j.pairs {
+                        let _ = writeln!(out, "        {pair}");
+                    }
                     if let Some(n) = &j.nominated {
                         let _ = writeln!(out, "      nominated: {n}");
                     }
@@ -512,6 +515,8 @@ pub struct IceJson {
     pub checks: usize,
     /// Checks that succeeded.
     pub succeeded: usize,
+    /// Every check, in the order sent: who sent it, the pair, and how it fared.
+    pub pairs: Vec<String>,
     /// The nominated pair, `local <-> remote`, and why it won.
     pub nominated: Option<String>,
     /// Time from gathering to nomination, in milliseconds.
@@ -746,6 +751,33 @@ fn ice_json(ice: &IceOutcome, controlling: bool) -> IceJson {
         peer_candidates: peer.iter().map(candidate_text).collect(),
         checks: ice.checks.len(),
         succeeded: ice.checks.iter().filter(|c| c.result.is_ok()).count(),
+        pairs: ice
+            .checks
+            .iter()
+            .map(|c| {
+                let (from, to) = if c.by_controlling {
+                    (&ice.local, &ice.remote)
+                } else {
+                    (&ice.remote, &ice.local)
+                };
+                let local = from.get(c.local).map(candidate_text).unwrap_or_default();
+                let remote = to.get(c.remote).map(candidate_text).unwrap_or_default();
+                let who = if c.by_controlling == controlling {
+                    "sent"
+                } else {
+                    "peer sent"
+                };
+                let result = match &c.result {
+                    Ok(()) => "succeeded".to_string(),
+                    Err(why) => format!("failed: {why}"),
+                };
+                format!(
+                    "{} {who}{}: {local} -> {remote}: {result}",
+                    c.at,
+                    if c.triggered { " (triggered)" } else { "" }
+                )
+            })
+            .collect(),
         nominated: ice.nominated.map(|n| {
             format!(
                 "{} {} <-> {} {} ({}, priority {}: the highest-priority pair that succeeded)",

@@ -274,25 +274,33 @@ pub fn gather(
             };
             let client = SocketAddr::new(primary, MEDIA_PORT);
             let direct = trace.proxy.is_none();
-            if protocol == Protocol::Udp
-                && ep.offers_host
+            // The Allocate response carries the mapped address: a
+            // server-reflexive candidate (TCP-active over TCP, as Microsoft
+            // clients offer it), which also tells the peer which address to
+            // grant TURN permissions to.
+            let srflx_transport = match protocol {
+                Protocol::Udp => CandidateTransport::Udp,
+                Protocol::Tcp => CandidateTransport::Tcp(TcpType::Active),
+            };
+            if ep.offers_host
                 && direct
                 && mapped != client
-                && !g
-                    .candidates
-                    .iter()
-                    .any(|c| c.kind == CandidateKind::ServerReflexive && c.addr == mapped)
+                && !g.candidates.iter().any(|c| {
+                    c.kind == CandidateKind::ServerReflexive
+                        && c.addr == mapped
+                        && c.transport == srflx_transport
+                })
             {
                 g.candidates.push(Candidate {
                     kind: CandidateKind::ServerReflexive,
-                    transport: CandidateTransport::Udp,
+                    transport: srflx_transport,
                     addr: mapped,
                     base: client,
                     node: ep.node,
                     allocation: None,
                     priority: priority(
                         CandidateKind::ServerReflexive,
-                        CandidateTransport::Udp,
+                        srflx_transport,
                         0,
                         0,
                         primary,

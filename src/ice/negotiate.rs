@@ -215,7 +215,21 @@ pub fn negotiate(
     let notes = (ga.notes.clone(), gb.notes.clone());
     let mut agents = [agent(true, &ga, &gb, opts), agent(false, &gb, &ga, opts)];
     let mut checks = Vec::new();
+    // Before checking, an agent creates a TURN permission on each of its
+    // relayed candidates for every remote candidate's address (RFC 8445
+    // §7.2.1); permissions for peer-reflexive addresses follow from sending.
     let mut permissions: BTreeSet<(SocketAddr, std::net::IpAddr)> = BTreeSet::new();
+    for (own, peer) in [(&ga, &gb), (&gb, &ga)] {
+        for relay in own
+            .candidates
+            .iter()
+            .filter(|c| c.kind == CandidateKind::Relayed)
+        {
+            for remote in &peer.candidates {
+                permissions.insert((relay.addr, remote.addr.ip()));
+            }
+        }
+    }
     let mut clock = now;
     let deadline = now + SimDuration::from_secs(40);
     while clock <= deadline && agents.iter().any(Agent::busy) {
@@ -617,6 +631,10 @@ fn nominate(a: &Agent) -> Option<Nomination> {
         let priority = a.priority((l, r));
         let local_kind = a.local[valid_local].kind;
         let remote_kind = a.remote[r].kind;
+        let same_edge = matches!((a.local[l].allocation, a.remote[r].allocation), (Some(x), Some(y)) if x.edge == y.edge)
+            || (local_kind == CandidateKind::Relayed
+                && remote_kind == CandidateKind::Relayed
+                && a.local[l].node == a.remote[r].node);
         let candidate = Nomination {
             public: Nominated {
                 local: valid_local,
@@ -624,7 +642,11 @@ fn nominate(a: &Agent) -> Option<Nomination> {
                 local_kind,
                 remote_kind,
                 priority,
-                path: path_kind(local_kind, remote_kind),
+                path: if same_edge {
+                    MediaPathKind::Relay
+                } else {
+                    path_kind(local_kind, remote_kind)
+                },
                 protocol: a.local[l].protocol(),
             },
             local_for_pair: l,
@@ -683,7 +705,9 @@ fn media_route(
             Direction::Forward,
         ));
     }
-    if let Some(alloc) = b_own.allocation {
+    if let Some(alloc) = b_own.allocation
+        && !relays.contains(&alloc.edge)
+    {
         relays.push(alloc.edge);
     }
     let middle = FiveTuple::new(protocol, la.base, rb.addr);

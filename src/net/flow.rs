@@ -496,6 +496,13 @@ fn leg_verdict(leg: &Leg, sender: NodeId) -> Verdict {
 /// publishes it under.
 pub fn address_for(t: &Topology, from: NodeId, target: NodeId, v6: bool) -> Option<IpAddr> {
     let node = t.node(target);
+    let same_domain = t.node(from).domain == node.domain;
+    if let NodeKind::Edge(e) = &node.kind {
+        // An Edge is reached on its internal side from inside its own
+        // network, on its external (public) side from anywhere else.
+        let a = if same_domain { e.internal } else { e.external };
+        return (a.is_ipv6() == v6).then_some(a);
+    }
     let own: Vec<IpAddr> = match &node.kind {
         NodeKind::Site(s) => s.subnets.iter().filter_map(|p| p.hosts().nth(9)).collect(),
         NodeKind::Region(r) => t
@@ -507,7 +514,6 @@ pub fn address_for(t: &Topology, from: NodeId, target: NodeId, v6: bool) -> Opti
         _ => node.addresses.clone(),
     };
     let addr = own.into_iter().find(|a| a.is_ipv6() == v6)?;
-    let same_domain = t.node(from).domain == node.domain;
     if same_domain || !is_private(&addr.into()) {
         return Some(addr);
     }

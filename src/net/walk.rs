@@ -212,6 +212,14 @@ pub fn walk_from(
     direction: Direction,
     now: SimTime,
 ) -> Walk {
+    let local = routing
+        .lookup(start, tuple.dst.ip())
+        .is_some_and(|l| l.route.next == NextHop::Local);
+    let via = via.or_else(|| {
+        (!local)
+            .then(|| source_interface(t, start, tuple.src.ip()))
+            .flatten()
+    });
     let mut hops: Vec<Hop> = Vec::new();
     let mut seen: BTreeSet<(NodeId, FiveTuple)> = BTreeSet::new();
     let mut node = start;
@@ -270,6 +278,17 @@ pub fn walk_from(
                 tuple = tuple_out;
             }
         }
+    }
+}
+
+/// The link a multi-homed host sends from: an Edge uses the side its source
+/// address belongs to (its routes do not cross from one side to the other),
+/// so relayed media from its public address leaves by its external side.
+fn source_interface(t: &Topology, node: NodeId, src: IpAddr) -> Option<LinkId> {
+    match &t.node(node).kind {
+        NodeKind::Edge(e) if e.internal != e.external && src == e.external => Some(e.external_link),
+        NodeKind::Edge(e) if e.internal != e.external && src == e.internal => Some(e.internal_link),
+        _ => None,
     }
 }
 
