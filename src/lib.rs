@@ -66,7 +66,9 @@
 pub mod config;
 pub mod diag;
 pub mod endpoints;
+pub mod engine;
 pub mod ice;
+pub mod metrics;
 pub mod model;
 pub mod net;
 pub mod quality;

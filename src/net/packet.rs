@@ -93,7 +93,10 @@ impl TrafficClass {
     pub fn is_media(self) -> bool {
         matches!(
             self,
-            TrafficClass::Audio | TrafficClass::Video | TrafficClass::Sharing | TrafficClass::FileTransfer
+            TrafficClass::Audio
+                | TrafficClass::Video
+                | TrafficClass::Sharing
+                | TrafficClass::FileTransfer
         )
     }
 

@@ -35,8 +35,8 @@
 //! MEDs, communities set by the customer) and convergence timing: routing
 //! is recomputed whole when a link goes down or comes back.
 
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::fmt;
 use std::net::IpAddr;
 
@@ -177,8 +177,7 @@ impl Routing {
             IpAddr::V4(a) => {
                 let host = Ipv4Net::from(a);
                 let (_, route) = fib.v4.get_lpm(&host)?;
-                let mut covering: Vec<IpNet> =
-                    fib.v4.cover_keys(&host).map(IpNet::V4).collect();
+                let mut covering: Vec<IpNet> = fib.v4.cover_keys(&host).map(IpNet::V4).collect();
                 covering.retain(|p| *p != route.prefix);
                 covering.sort_by_key(|p| Reverse(p.prefix_len()));
                 Some(Lookup { route, covering })
@@ -186,8 +185,7 @@ impl Routing {
             IpAddr::V6(a) => {
                 let host = Ipv6Net::from(a);
                 let (_, route) = fib.v6.get_lpm(&host)?;
-                let mut covering: Vec<IpNet> =
-                    fib.v6.cover_keys(&host).map(IpNet::V6).collect();
+                let mut covering: Vec<IpNet> = fib.v6.cover_keys(&host).map(IpNet::V6).collect();
                 covering.retain(|p| *p != route.prefix);
                 covering.sort_by_key(|p| Reverse(p.prefix_len()));
                 Some(Lookup { route, covering })
@@ -233,7 +231,8 @@ struct Igp {
 
 impl Igp {
     fn compute(t: &Topology, nodes: &[NodeId], up: &[bool]) -> Igp {
-        let index: BTreeMap<NodeId, usize> = nodes.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+        let index: BTreeMap<NodeId, usize> =
+            nodes.iter().enumerate().map(|(i, n)| (*n, i)).collect();
         let n = nodes.len();
         let mut dist = vec![vec![u32::MAX; n]; n];
         let mut next = vec![vec![None; n]; n];
@@ -322,7 +321,11 @@ fn border_routes(
     // What each domain announces to the Internet, per access link.
     let mut to_internet: Vec<(LinkId, NodeId, Domain, IpNet)> = Vec::new();
     for &(l, a, b) in &borders {
-        let (inner, outer) = if t.node(a).domain == Domain::Internet { (b, a) } else { (a, b) };
+        let (inner, outer) = if t.node(a).domain == Domain::Internet {
+            (b, a)
+        } else {
+            (a, b)
+        };
         if t.node(outer).domain != Domain::Internet {
             continue;
         }
@@ -343,7 +346,11 @@ fn border_routes(
             let mut offer = |prefix: IpNet, learned: Learned, local_pref: u32| {
                 offers.entry(td).or_default().push(Offer {
                     prefix,
-                    source: RouteSource::Exterior { border: to, link: l, learned },
+                    source: RouteSource::Exterior {
+                        border: to,
+                        link: l,
+                        learned,
+                    },
                     at: to,
                     local_pref,
                     extra: link.cost,
@@ -371,7 +378,11 @@ fn border_routes(
                     }
                 } else {
                     for p in ["0.0.0.0/0", "::/0"] {
-                        offer(p.parse().expect("default routes parse"), Learned::Internet, DEFAULT_LOCAL_PREFERENCE);
+                        offer(
+                            p.parse().expect("default routes parse"),
+                            Learned::Internet,
+                            DEFAULT_LOCAL_PREFERENCE,
+                        );
                     }
                 }
             } else if let Some((c, _)) = link.circuit {
@@ -484,7 +495,11 @@ fn rank(x: NodeId, o: &Offer, igp: &Igp) -> Option<(u8, Reverse<u32>, u32, usize
     if d == u32::MAX {
         return None;
     }
-    let cost = if class == 1 { 0 } else { d.saturating_add(o.extra) };
+    let cost = if class == 1 {
+        0
+    } else {
+        d.saturating_add(o.extra)
+    };
     Some((class, Reverse(o.local_pref), cost, o.at.0.index()))
 }
 
@@ -516,7 +531,11 @@ fn fill_fib(fib: &mut Fib, x: NodeId, igp: &Igp, candidates: &[Offer]) {
         };
         let beat = offers.get(1).map(|&(r2, loser)| Beaten {
             on: if r.0 != r2.0 {
-                if r.0 == 1 { "static route" } else { "connected" }
+                if r.0 == 1 {
+                    "static route"
+                } else {
+                    "connected"
+                }
             } else if r.1 != r2.1 {
                 "local preference"
             } else if r.2 != r2.2 {
@@ -528,7 +547,14 @@ fn fill_fib(fib: &mut Fib, x: NodeId, igp: &Igp, candidates: &[Offer]) {
             local_pref: loser.local_pref,
             cost: r2.2,
         });
-        let route = Route { prefix, next, source, local_pref: winner.local_pref, cost: r.2, beat };
+        let route = Route {
+            prefix,
+            next,
+            source,
+            local_pref: winner.local_pref,
+            cost: r.2,
+            beat,
+        };
         match prefix {
             IpNet::V4(p) => {
                 fib.v4.insert(p, route);
@@ -556,7 +582,9 @@ impl fmt::Display for SourceText<'_> {
             RouteSource::Static => write!(f, "static"),
             RouteSource::Interior { origin } => write!(f, "interior, from {}", t.node(origin).name),
             RouteSource::Exterior { link, learned, .. } => match learned {
-                Learned::Internet => write!(f, "learned from the Internet over {}", t.link(link).name),
+                Learned::Internet => {
+                    write!(f, "learned from the Internet over {}", t.link(link).name)
+                }
                 Learned::Circuit(c) => write!(f, "learned over ExpressRoute {}", t.circuit(c).name),
             },
         }

@@ -2718,5 +2718,4 @@ mod tests {
         assert_eq!(parse_port_range("9-1"), None);
         assert_eq!(parse_port_range("http"), None);
     }
-
 }
