@@ -13,6 +13,7 @@
 //! a set (`"set:skype-teams-media"`): the topology loader resolves the name with
 //! [`EndpointCatalog::set`]. See `docs/endpoints.md` for the data file and how to update it.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
@@ -93,6 +94,9 @@ pub enum Service {
     QuickTips,
     /// Client telemetry.
     Telemetry,
+    /// Another Microsoft 365 workload (e.g. Exchange Online): outside the
+    /// Skype/Teams route filter.
+    OtherWorkload,
     /// Certificate revocation lists and OCSP.
     Crl,
     /// Public name resolution.
@@ -101,7 +105,7 @@ pub enum Service {
 
 impl Service {
     /// Every service.
-    pub const ALL: [Service; 10] = [
+    pub const ALL: [Service; 11] = [
         Service::Media,
         Service::Signaling,
         Service::Broadcast,
@@ -110,6 +114,7 @@ impl Service {
         Service::Consumer,
         Service::QuickTips,
         Service::Telemetry,
+        Service::OtherWorkload,
         Service::Crl,
         Service::Dns,
     ];
@@ -125,6 +130,7 @@ impl Service {
             Service::Consumer => "consumer",
             Service::QuickTips => "quick-tips",
             Service::Telemetry => "telemetry",
+            Service::OtherWorkload => "other-workload",
             Service::Crl => "crl",
             Service::Dns => "dns",
         }
@@ -381,8 +387,10 @@ impl EndpointCatalog {
             problems.push(EndpointProblem::BadVersion { source });
         }
         let mut sets: Vec<AddressSet> = Vec::with_capacity(raw.sets.len());
+        // Names of every earlier set, valid or not: a rejected set still claims its name.
+        let mut seen: BTreeSet<String> = BTreeSet::new();
         for raw_set in raw.sets {
-            let duplicate = sets.iter().any(|s| s.name == raw_set.name);
+            let duplicate = !seen.insert(raw_set.name.clone());
             if let Some(set) = validate_set(raw_set, duplicate, &mut problems) {
                 sets.push(set);
             }
@@ -795,6 +803,7 @@ mod tests {
                 "skype-teams-signaling",
                 "skype-broadcast",
                 "skype-hybrid-media",
+                "exchange-online",
                 "broadcast-cdn",
                 "skype-consumer",
                 "skype-quick-tips",
@@ -811,6 +820,7 @@ mod tests {
                 Some(12),
                 Some(13),
                 Some(20),
+                Some(1),
                 Some(16),
                 Some(127),
                 Some(14),
@@ -860,9 +870,13 @@ mod tests {
     }
 
     #[test]
-    fn builtin_expressroute_sets_carry_the_skype_teams_community_and_others_none() {
+    fn builtin_expressroute_sets_carry_their_service_community_and_others_none() {
         for set in EndpointCatalog::builtin().sets() {
-            let want = set.expressroute.then_some(Community::SKYPE_TEAMS);
+            let community = match set.service {
+                Service::OtherWorkload => Community(12076, 5010),
+                _ => Community::SKYPE_TEAMS,
+            };
+            let want = set.expressroute.then_some(community);
             assert_eq!(set.community, want, "{}", set.name);
         }
         let er: Vec<_> = EndpointCatalog::builtin()
@@ -871,7 +885,7 @@ mod tests {
             .filter(|s| s.expressroute)
             .map(|s| s.id)
             .collect();
-        assert_eq!(er, [Some(11), Some(12), Some(13), Some(20)]);
+        assert_eq!(er, [Some(11), Some(12), Some(13), Some(20), Some(1)]);
     }
 
     #[test]

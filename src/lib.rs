@@ -63,6 +63,7 @@
 
 #![warn(missing_docs)]
 
+pub mod calls;
 pub mod config;
 pub mod diag;
 pub mod endpoints;
@@ -75,5 +76,6 @@ pub mod quality;
 pub mod stats;
 pub mod summary;
 pub mod time;
+pub mod trace;
 pub mod units;
 pub mod validate;

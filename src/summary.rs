@@ -44,27 +44,21 @@ pub fn topology(t: &Topology) -> String {
         let reach: Vec<&str> = c.reach.iter().map(|&r| t.region(r).name.as_str()).collect();
         let _ = writeln!(
             out,
-            "  circuit {}: {} {:?} at {}, reaches {}",
+            "  circuit {}: {} {} at {}, reaches {}",
             c.name,
             c.bandwidth,
-            c.sku,
+            c.sku.word(),
             c.peering_location,
             reach.join(", ")
         );
     }
-    if !t.remotes.is_empty() || !t.organizations.is_empty() {
-        let remotes: Vec<&str> = t.remotes.iter().map(|r| r.name.as_str()).collect();
-        let orgs: Vec<&str> = t.organizations.iter().map(|o| o.name.as_str()).collect();
-        let _ = writeln!(
-            out,
-            "  outside: {} remote location{} {}; {} organization{} {}",
-            remotes.len(),
-            plural(remotes.len()),
-            remotes.join(", "),
-            orgs.len(),
-            plural(orgs.len()),
-            orgs.join(", ")
-        );
+    let remotes: Vec<&str> = t.remotes.iter().map(|r| r.name.as_str()).collect();
+    let orgs: Vec<&str> = t.organizations.iter().map(|o| o.name.as_str()).collect();
+    if !remotes.is_empty() {
+        let _ = writeln!(out, "  remote locations: {}", remotes.join(", "));
+    }
+    if !orgs.is_empty() {
+        let _ = writeln!(out, "  other organizations: {}", orgs.join(", "));
     }
     let edges = t
         .nodes()

@@ -12,8 +12,12 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
+use crate::calls::{CallTrace, trace_call};
+use crate::ice::IceOutcome;
 use crate::model::{FlowEnd, NodeKind, PathLabel, Probe, ProbeKind, Scenario, Segment, Topology};
-use crate::net::flow::{End, FlowSpec, FlowTrace, VerdictText, address_for, client_port, trace_flow};
+use crate::net::flow::{
+    End, FlowSpec, FlowTrace, VerdictText, address_for, client_port, trace_flow,
+};
 use crate::net::packet::TrafficClass;
 use crate::net::routing::{NextHop, Routing};
 use crate::net::walk::{Hop, NetState, Outcome, Walk};
@@ -28,8 +32,10 @@ pub struct ProbeTrace {
     pub kind: &'static str,
     /// What it shows.
     pub description: Option<String>,
-    /// Who is on each flow, and the flow.
+    /// Who is on each flow, and the flow (flow probes).
     pub flows: Vec<(String, FlowTrace)>,
+    /// The call (call probes).
+    pub call: Option<CallTrace>,
 }
 
 /// Traces every probe (or only `only`), each in a fresh network state.
@@ -45,7 +51,13 @@ pub fn trace_probes(t: &Topology, s: &Scenario, only: Option<&str>) -> Vec<Probe
 fn trace_probe(t: &Topology, s: &Scenario, routing: &Routing, p: &Probe) -> Option<ProbeTrace> {
     let mut state = NetState::default();
     match &p.kind {
-        ProbeKind::Flow { from, to, protocol, port, ipv6 } => {
+        ProbeKind::Flow {
+            from,
+            to,
+            protocol,
+            port,
+            ipv6,
+        } => {
             let class = flow_class(*protocol, *port);
             let (from_end, from_name, pac) = resolve(t, s, *from, None, *ipv6)?;
             let (to_end, _, _) = resolve(t, s, *to, Some(from_end.node), *ipv6)?;
@@ -59,9 +71,24 @@ fn trace_probe(t: &Topology, s: &Scenario, routing: &Routing, p: &Probe) -> Opti
                 pac,
             };
             let flow = trace_flow(t, routing, &mut state, spec, SimTime::ZERO);
-            Some(ProbeTrace { name: p.name.clone(), kind: "flow", description: p.description.clone(), flows: vec![(from_name, flow)] })
+            Some(ProbeTrace {
+                name: p.name.clone(),
+                kind: "flow",
+                description: p.description.clone(),
+                flows: vec![(from_name, flow)],
+                call: None,
+            })
         }
-        _ => None,
+        call => {
+            let trace = trace_call(t, s, routing, call, SimTime::ZERO)?;
+            Some(ProbeTrace {
+                name: p.name.clone(),
+                kind: trace.kind,
+                description: p.description.clone(),
+                flows: vec![],
+                call: Some(trace),
+            })
+        }
     }
 }
 
@@ -95,7 +122,14 @@ fn resolve(
                 NodeKind::Site(site) => site.pac,
                 _ => None,
             };
-            Some((End { node: group.lan, addr }, group.name.clone(), pac))
+            Some((
+                End {
+                    node: group.lan,
+                    addr,
+                },
+                group.name.clone(),
+                pac,
+            ))
         }
         FlowEnd::Node(n) => {
             let from = towards_from.unwrap_or(n);
@@ -122,9 +156,143 @@ pub fn render_text(t: &Topology, traces: &[ProbeTrace]) -> String {
         for (who, f) in &p.flows {
             write_flow(&mut out, t, who, f);
         }
+        if let Some(call) = &p.call {
+            write_call(&mut out, t, call);
+        }
         out.push('\n');
     }
     out
+}
+
+fn write_call(out: &mut String, t: &Topology, call: &CallTrace) {
+    if let Some(h) = &call.hosting {
+        let _ = writeln!(out, "  hosting: {h}");
+    }
+    for (i, leg) in call.legs.iter().enumerate() {
+        let _ = writeln!(out, "  {}:", leg.participant);
+        let sig_ok = leg.signaling_ok();
+        let _ = writeln!(
+            out,
+            "    signaling {} ({})",
+            leg.signaling_label(t),
+            if leg.signaling.is_empty() {
+                "no home server".to_string()
+            } else if sig_ok {
+                "ok".into()
+            } else {
+                "failed".into()
+            }
+        );
+        for f in &leg.signaling {
+            let _ = writeln!(
+                out,
+                "      {}: {}",
+                f.legs
+                    .first()
+                    .map(|l| l.tuple.to_string())
+                    .unwrap_or_default(),
+                path_names(t, f)
+            );
+            if !f.verdict.is_ok() {
+                let _ = writeln!(
+                    out,
+                    "      ✗ {}",
+                    VerdictText {
+                        topology: t,
+                        verdict: &f.verdict
+                    }
+                );
+            }
+        }
+        match call.media_summary(t, i) {
+            None => {
+                let _ = writeln!(out, "    media: none");
+            }
+            Some(m) => {
+                let relays: Vec<&str> = m.relays.iter().map(|r| t.node(*r).name.as_str()).collect();
+                let _ = writeln!(
+                    out,
+                    "    media {}: {} {}{}",
+                    m.label,
+                    m.path.map(|p| p.word()).unwrap_or("none"),
+                    m.protocol.map(|p| p.to_string()).unwrap_or_default(),
+                    if relays.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" via {}", relays.join(" and "))
+                    }
+                );
+                for w in &m.walks {
+                    let _ = writeln!(out, "      {}", walk_names(t, w));
+                }
+                if m.verdict != "ok" {
+                    let _ = writeln!(out, "      ✗ {}", m.verdict);
+                }
+                if let Some(crate::calls::MediaVia::Ice {
+                    negotiation,
+                    controlling,
+                }) = leg.media.as_ref().map(|m| &m.via)
+                {
+                    let j = ice_json(&call.negotiations[*negotiation], *controlling);
+                    let _ = writeln!(out, "      candidates: {}", j.candidates.join(", "));
+                    let _ = writeln!(
+                        out,
+                        "      checks: {} sent, {} succeeded",
+                        j.checks, j.succeeded
+                    );
+                    if let Some(n) = &j.nominated {
+                        let _ = writeln!(out, "      nominated: {n}");
+                    }
+                    for note in &j.notes {
+                        let _ = writeln!(out, "      note: {note}");
+                    }
+                }
+            }
+        }
+        for d in &leg.dependencies {
+            let _ = writeln!(
+                out,
+                "    dependency {} {}: {} ({})",
+                d.spec.protocol,
+                d.spec.dst_port,
+                d.label(t),
+                VerdictText {
+                    topology: t,
+                    verdict: &d.verdict
+                }
+            );
+        }
+    }
+    for f in &call.server_signaling {
+        let _ = writeln!(
+            out,
+            "  server signaling: {} ({})",
+            path_names(t, f),
+            VerdictText {
+                topology: t,
+                verdict: &f.verdict
+            }
+        );
+    }
+}
+
+/// `hq -> hq-core -> … -> us-east-registrar [customer, expressroute, microsoft]`
+fn path_names(t: &Topology, f: &FlowTrace) -> String {
+    f.legs
+        .iter()
+        .map(|l| walk_names(t, &l.forward))
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+fn walk_names(t: &Topology, w: &Walk) -> String {
+    let names: Vec<&str> = w
+        .hops
+        .iter()
+        .map(|h| t.node(h.node).name.as_str())
+        .collect();
+    let segments = dedup(&w.segments(t).collect::<Vec<_>>());
+    format!("{} [{}]", names.join(" -> "), segment_list(&segments))
 }
 
 fn write_flow(out: &mut String, t: &Topology, who: &str, f: &FlowTrace) {
@@ -133,44 +301,88 @@ fn write_flow(out: &mut String, t: &Topology, who: &str, f: &FlowTrace) {
         "  {who}: {} {} {} -> {} ({}, {})",
         f.spec.class.word(),
         f.spec.protocol,
-        f.legs.first().map(|l| l.tuple.src.to_string()).unwrap_or_default(),
-        f.legs.first().map(|l| l.tuple.dst.to_string()).unwrap_or_default(),
+        f.legs
+            .first()
+            .map(|l| l.tuple.src.to_string())
+            .unwrap_or_default(),
+        f.legs
+            .first()
+            .map(|l| l.tuple.dst.to_string())
+            .unwrap_or_default(),
         f.category,
-        f.proxy.map(|p| format!("via proxy {}", t.node(p).name)).unwrap_or_else(|| "direct".into())
+        f.proxy
+            .map(|p| format!("via proxy {}", t.node(p).name))
+            .unwrap_or_else(|| "direct".into())
     );
     if let Some(rule) = &f.pac_rule {
         let _ = writeln!(out, "    {rule}");
     }
     for (i, leg) in f.legs.iter().enumerate() {
-        let title = if f.legs.len() > 1 { format!(" (leg {} of {})", i + 1, f.legs.len()) } else { String::new() };
+        let title = if f.legs.len() > 1 {
+            format!(" (leg {} of {})", i + 1, f.legs.len())
+        } else {
+            String::new()
+        };
         let _ = writeln!(out, "    forward{title}: {}", leg.tuple);
         write_walk(out, t, &leg.forward);
         if let Some(back) = &leg.back {
-            let first = back.hops.first().map(|h| h.tuple_in.to_string()).unwrap_or_default();
+            let first = back
+                .hops
+                .first()
+                .map(|h| h.tuple_in.to_string())
+                .unwrap_or_default();
             let _ = writeln!(out, "    return{title}: {first}");
             write_walk(out, t, back);
         }
     }
     let fwd = f.forward_segments(t);
     let back = f.return_segments(t);
-    let _ = writeln!(out, "    segments: {} — label {}", segment_list(&dedup(&fwd)), f.label(t));
+    let _ = writeln!(
+        out,
+        "    segments: {} — label {}",
+        segment_list(&dedup(&fwd)),
+        f.label(t)
+    );
     if f.asymmetric() {
-        let _ = writeln!(out, "    asymmetric: the reply came back by {}", segment_list(&dedup(&back)));
+        let _ = writeln!(
+            out,
+            "    asymmetric: the reply came back by {}",
+            segment_list(&dedup(&back))
+        );
     }
-    let _ = writeln!(out, "    verdict: {}", VerdictText { topology: t, verdict: &f.verdict });
+    let _ = writeln!(
+        out,
+        "    verdict: {}",
+        VerdictText {
+            topology: t,
+            verdict: &f.verdict
+        }
+    );
 }
 
 fn write_walk(out: &mut String, t: &Topology, w: &Walk) {
     for (i, hop) in w.hops.iter().enumerate() {
         let node = t.node(hop.node);
-        let _ = writeln!(out, "      {:>2}. {} ({})", i + 1, node.name, node.kind_word());
+        let _ = writeln!(
+            out,
+            "      {:>2}. {} ({})",
+            i + 1,
+            node.name,
+            node.kind_word()
+        );
         for d in &hop.decisions {
             let _ = writeln!(out, "          {d}");
         }
         if let Some(r) = &hop.route
             && let NextHop::Link(l) = r.next
         {
-            let _ = writeln!(out, "          route {} via {}: {}", r.prefix, t.link(l).name, r.why);
+            let _ = writeln!(
+                out,
+                "          route {} via {}: {}",
+                r.prefix,
+                t.link(l).name,
+                r.why
+            );
         }
         if let Some(l) = hop.left_by {
             let link = t.link(l);
@@ -185,7 +397,11 @@ fn write_walk(out: &mut String, t: &Topology, w: &Walk) {
             let _ = writeln!(
                 out,
                 "          ✗ dropped: {}",
-                crate::net::walk::DropText { topology: t, node: *node, reason }
+                crate::net::walk::DropText {
+                    topology: t,
+                    node: *node,
+                    reason
+                }
             );
         }
     }
@@ -205,7 +421,11 @@ fn segment_list(segments: &[Segment]) -> String {
     if segments.is_empty() {
         return "none (same LAN)".into();
     }
-    segments.iter().map(|s| s.key()).collect::<Vec<_>>().join(" → ")
+    segments
+        .iter()
+        .map(|s| s.key())
+        .collect::<Vec<_>>()
+        .join(" → ")
 }
 
 // ----- JSON ----------------------------------------------------------------
@@ -232,8 +452,10 @@ pub struct ProbeJson {
     pub kind: &'static str,
     /// What it shows.
     pub description: Option<String>,
-    /// One entry per participant and flow.
+    /// One entry per participant (calls) or flow (flow probes).
     pub legs: Vec<LegJson>,
+    /// Where a conference is hosted and why (calls).
+    pub hosting: Option<String>,
 }
 
 /// One participant's flow.
@@ -273,6 +495,29 @@ pub struct LegJson {
     pub asymmetric: bool,
     /// Where the flow broke, if it did.
     pub drop_at: Option<String>,
+    /// Calls: the signaling flows' hops (to the home server, or Edge then server).
+    pub signaling_hops: Vec<HopJson>,
+    /// Calls: ICE detail for this participant's media.
+    pub ice: Option<IceJson>,
+}
+
+/// ICE detail in the JSON document.
+#[derive(Serialize)]
+pub struct IceJson {
+    /// The participant's candidates.
+    pub candidates: Vec<String>,
+    /// The peer's candidates (as learned, peer-reflexive included).
+    pub peer_candidates: Vec<String>,
+    /// Checks sent by either side.
+    pub checks: usize,
+    /// Checks that succeeded.
+    pub succeeded: usize,
+    /// The nominated pair, `local <-> remote`, and why it won.
+    pub nominated: Option<String>,
+    /// Time from gathering to nomination, in milliseconds.
+    pub setup_ms: f64,
+    /// What gathering could not get.
+    pub notes: Vec<String>,
 }
 
 /// One hop in the JSON document.
@@ -327,7 +572,15 @@ pub fn document(t: &Topology, s: &Scenario, traces: &[ProbeTrace]) -> TraceDocum
                 name: p.name.clone(),
                 kind: p.kind,
                 description: p.description.clone(),
-                legs: p.flows.iter().map(|(who, f)| flow_json(t, who, f)).collect(),
+                legs: match &p.call {
+                    Some(call) => call_json(t, call),
+                    None => p
+                        .flows
+                        .iter()
+                        .map(|(who, f)| flow_json(t, who, f))
+                        .collect(),
+                },
+                hosting: p.call.as_ref().and_then(|c| c.hosting.clone()),
             })
             .collect(),
     }
@@ -335,19 +588,39 @@ pub fn document(t: &Topology, s: &Scenario, traces: &[ProbeTrace]) -> TraceDocum
 
 fn flow_json(t: &Topology, who: &str, f: &FlowTrace) -> LegJson {
     let label = f.label(t);
-    let hops = f.legs.iter().flat_map(|l| hops_json(t, &l.forward)).collect();
-    let return_hops = f.legs.iter().flat_map(|l| l.back.iter().flat_map(|b| hops_json(t, b))).collect();
+    let hops = f
+        .legs
+        .iter()
+        .flat_map(|l| hops_json(t, &l.forward))
+        .collect();
+    let return_hops = f
+        .legs
+        .iter()
+        .flat_map(|l| l.back.iter().flat_map(|b| hops_json(t, b)))
+        .collect();
     LegJson {
         participant: who.to_string(),
         signaling: label,
-        media: if f.spec.class.is_media() || f.spec.class == TrafficClass::Stun { label.to_string() } else { "none".into() },
+        media: if f.spec.class.is_media() || f.spec.class == TrafficClass::Stun {
+            label.to_string()
+        } else {
+            "none".into()
+        },
         media_path: "direct",
         transport: f.spec.protocol.to_string(),
         relays: vec![],
-        verdict: VerdictText { topology: t, verdict: &f.verdict }.to_string(),
+        verdict: VerdictText {
+            topology: t,
+            verdict: &f.verdict,
+        }
+        .to_string(),
         hops,
         return_hops,
-        flow: f.legs.first().map(|l| l.tuple.to_string()).unwrap_or_default(),
+        flow: f
+            .legs
+            .first()
+            .map(|l| l.tuple.to_string())
+            .unwrap_or_default(),
         class: f.spec.class.word(),
         category: f.category.to_string(),
         proxy: f.proxy.map(|p| t.node(p).name.clone()),
@@ -355,6 +628,140 @@ fn flow_json(t: &Topology, who: &str, f: &FlowTrace) -> LegJson {
         return_segments: dedup(&f.return_segments(t)),
         asymmetric: f.asymmetric(),
         drop_at: f.verdict.at().map(|n| t.node(n).name.clone()),
+        signaling_hops: vec![],
+        ice: None,
+    }
+}
+
+fn call_json(t: &Topology, call: &CallTrace) -> Vec<LegJson> {
+    call.legs
+        .iter()
+        .enumerate()
+        .map(|(i, leg)| {
+            let media = call.media_summary(t, i);
+            let signaling_hops: Vec<HopJson> = leg
+                .signaling
+                .iter()
+                .flat_map(|f| f.legs.iter().flat_map(|l| hops_json(t, &l.forward)))
+                .collect();
+            let signaling_verdict = leg
+                .signaling
+                .iter()
+                .map(|f| &f.verdict)
+                .find(|v| !v.is_ok());
+            let verdict = match (signaling_verdict, &media, leg.signaling.is_empty()) {
+                (_, _, true) => "no home server for this participant".to_string(),
+                (Some(v), _, _) => format!(
+                    "signaling {}",
+                    VerdictText {
+                        topology: t,
+                        verdict: v
+                    }
+                ),
+                (None, Some(m), _) => m.verdict.clone(),
+                (None, None, _) => "ok".to_string(),
+            };
+            let ice = match leg.media.as_ref().map(|m| &m.via) {
+                Some(crate::calls::MediaVia::Ice {
+                    negotiation,
+                    controlling,
+                }) => Some(ice_json(&call.negotiations[*negotiation], *controlling)),
+                _ => None,
+            };
+            let hops = match &media {
+                Some(m) => m.walks.iter().flat_map(|w| hops_json(t, w)).collect(),
+                None => vec![],
+            };
+            let segments = media
+                .as_ref()
+                .map(|m| {
+                    dedup(
+                        &m.walks
+                            .iter()
+                            .flat_map(|w| w.segments(t))
+                            .collect::<Vec<_>>(),
+                    )
+                })
+                .unwrap_or_default();
+            LegJson {
+                participant: leg.participant.clone(),
+                signaling: leg.signaling_label(t),
+                media: media
+                    .as_ref()
+                    .map(|m| m.label.to_string())
+                    .unwrap_or_else(|| "none".into()),
+                media_path: media
+                    .as_ref()
+                    .and_then(|m| m.path)
+                    .map(|p| p.word())
+                    .unwrap_or("none"),
+                transport: media
+                    .as_ref()
+                    .and_then(|m| m.protocol)
+                    .map(|p| p.to_string())
+                    .unwrap_or_else(|| "none".into()),
+                relays: media
+                    .as_ref()
+                    .map(|m| m.relays.iter().map(|r| t.node(*r).name.clone()).collect())
+                    .unwrap_or_default(),
+                verdict,
+                hops,
+                return_hops: vec![],
+                flow: leg
+                    .media
+                    .as_ref()
+                    .map(|m| format!("media to {}", m.peer))
+                    .unwrap_or_default(),
+                class: "audio",
+                category: String::new(),
+                proxy: None,
+                segments,
+                return_segments: vec![],
+                asymmetric: false,
+                drop_at: None,
+                signaling_hops,
+                ice,
+            }
+        })
+        .collect()
+}
+
+fn candidate_text(c: &crate::ice::Candidate) -> String {
+    format!("{} {} {}", c.kind, c.transport.transport(), c.addr)
+}
+
+fn ice_json(ice: &IceOutcome, controlling: bool) -> IceJson {
+    let (own, peer) = if controlling {
+        (&ice.local, &ice.remote)
+    } else {
+        (&ice.remote, &ice.local)
+    };
+    let notes = if controlling {
+        &ice.gathering_notes.0
+    } else {
+        &ice.gathering_notes.1
+    };
+    IceJson {
+        candidates: own.iter().map(candidate_text).collect(),
+        peer_candidates: peer.iter().map(candidate_text).collect(),
+        checks: ice.checks.len(),
+        succeeded: ice.checks.iter().filter(|c| c.result.is_ok()).count(),
+        nominated: ice.nominated.map(|n| {
+            format!(
+                "{} {} <-> {} {} ({}, priority {}: the highest-priority pair that succeeded)",
+                n.local_kind,
+                ice.local[n.local].addr,
+                n.remote_kind,
+                ice.remote
+                    .get(n.remote)
+                    .map(|c| c.addr.to_string())
+                    .unwrap_or_default(),
+                n.path.word(),
+                n.priority
+            )
+        }),
+        setup_ms: ice.setup_time.as_millis_f64(),
+        notes: notes.clone(),
     }
 }
 
@@ -392,7 +799,14 @@ fn hop_json(t: &Topology, h: &Hop, end: Option<&Outcome>) -> HopJson {
             None => "forwarded".into(),
             Some(Outcome::Delivered { .. }) => "delivered".into(),
             Some(Outcome::Dropped { node, reason }) => {
-                format!("dropped: {}", crate::net::walk::DropText { topology: t, node: *node, reason })
+                format!(
+                    "dropped: {}",
+                    crate::net::walk::DropText {
+                        topology: t,
+                        node: *node,
+                        reason
+                    }
+                )
             }
         },
     }

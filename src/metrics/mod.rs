@@ -73,6 +73,9 @@ pub use recorder::Recorder;
 pub use summary::{Summary, SummaryError, WriteError, summarize};
 pub use volume::Volume;
 
+/// The kinds of media path, as ICE settles them.
+pub use crate::ice::negotiate::MediaPathKind;
+
 use serde::Serialize;
 
 use crate::model::{LinkId, Scenario, Segment, Topology};
@@ -175,40 +178,13 @@ pub struct MediaPath {
     pub tcp: bool,
 }
 
-/// The kinds of media path, by the candidates of the nominated pair.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum MediaPathKind {
-    /// Host to host.
-    Direct,
-    /// Through at least one NAT, no relay (server-reflexive or
-    /// peer-reflexive candidates).
-    Nat,
-    /// Through one relay (one Edge).
-    Relay,
-    /// Through a relay at each end (two Edges).
-    RelayRelay,
-}
-
-impl MediaPathKind {
-    /// Every kind, in output order.
-    pub const ALL: [MediaPathKind; 4] = [
-        MediaPathKind::Direct,
-        MediaPathKind::Nat,
-        MediaPathKind::Relay,
-        MediaPathKind::RelayRelay,
-    ];
-
-    /// The word used in output.
-    pub fn word(self) -> &'static str {
-        match self {
-            MediaPathKind::Direct => "direct",
-            MediaPathKind::Nat => "nat",
-            MediaPathKind::Relay => "relay",
-            MediaPathKind::RelayRelay => "relay-relay",
-        }
-    }
-}
+/// Every kind of media path, in output order.
+pub const MEDIA_PATH_KINDS: [MediaPathKind; 4] = [
+    MediaPathKind::Direct,
+    MediaPathKind::Nat,
+    MediaPathKind::Relay,
+    MediaPathKind::RelayRelay,
+];
 
 /// Every traffic class, in the order bins are kept and output.
 pub const CLASSES: [TrafficClass; 9] = [
@@ -344,6 +320,17 @@ pub(crate) mod fixtures {
     pub fn multi_site() -> Topology {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("topologies/multi-site.toml");
         crate::validate::load_topology(&path).expect("the multi-site example validates")
+    }
+
+    /// The multi-site example with its scenario
+    /// (`scenarios/multi-site.toml`).
+    pub fn multi_site_study() -> crate::validate::Study {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        crate::validate::load_study(
+            &root.join("topologies/multi-site.toml"),
+            &root.join("scenarios/multi-site.toml"),
+        )
+        .expect("the multi-site example validates")
     }
 
     /// The multi-site example with a federated partner, whose own links

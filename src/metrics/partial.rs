@@ -31,8 +31,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    CLASSES, CallOutcome, Layout, LinkDir, MediaPath, MediaPathKind, Reroute, Volume, class_index,
-    link_dir_index, segment_index,
+    CLASSES, CallOutcome, Layout, LinkDir, MEDIA_PATH_KINDS, MediaPath, MediaPathKind, Reroute,
+    Volume, class_index, link_dir_index, segment_index,
 };
 use crate::engine::call::CallKind;
 use crate::model::{LinkId, Segment};
@@ -92,14 +92,14 @@ impl MediaMix {
 
     /// Calls with any media path.
     pub fn total(&self) -> u64 {
-        MediaPathKind::ALL
+        MEDIA_PATH_KINDS
             .iter()
             .fold(0u64, |sum, &k| sum.saturating_add(self.of(k).total()))
     }
 
     /// Calls whose media ran over TCP.
     pub fn tcp(&self) -> u64 {
-        MediaPathKind::ALL
+        MEDIA_PATH_KINDS
             .iter()
             .fold(0u64, |sum, &k| sum.saturating_add(self.of(k).tcp))
     }

@@ -798,7 +798,7 @@ mod tests {
                     },
                 };
                 let media = MediaPath {
-                    kind: MediaPathKind::ALL[i % 4],
+                    kind: crate::metrics::MEDIA_PATH_KINDS[i % 4],
                     tcp: i % 3 == 0,
                 };
                 r.call_outcome(

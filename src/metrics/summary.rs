@@ -1141,7 +1141,7 @@ fn series(topology: &Topology, layout: &Layout, reps: &[&Partial]) -> Vec<Series
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::fixtures::{multi_site, path, scenario};
+    use crate::metrics::fixtures::{multi_site, multi_site_study, path, scenario};
     use crate::metrics::{CallOutcome, MediaPath, Recorder, Stream};
     use crate::net::packet::TrafficClass;
     use crate::time::SimTime;
@@ -1228,12 +1228,12 @@ mod tests {
 
     #[test]
     fn summary_json_holds_every_contract_field() {
-        let t = multi_site();
-        let sc = ten_minutes();
+        let study = multi_site_study();
+        let (t, sc) = (&study.topology, &study.scenario);
         let reps: Vec<Partial> = (0..3)
-            .map(|i| replication(&t, &sc, i, 64 + u64::from(i), 300))
+            .map(|i| replication(t, sc, i, 64 + u64::from(i), 300))
             .collect();
-        let v = json(&summarize(&t, &sc, &reps).unwrap());
+        let v = json(&summarize(t, sc, &reps).unwrap());
         for key in ["customer", "internet", "expressroute", "microsoft"] {
             let seg = &v["segments"][key];
             for field in ["bytes", "mean_bps", "peak_bps", "p95_bps"] {
@@ -1271,6 +1271,8 @@ mod tests {
         }
         assert_eq!(v["schema"], SCHEMA);
         assert_eq!(v["run"]["replications"], 3);
+        assert_eq!(v["run"]["bin_s"], 900.0);
+        assert_eq!(v["run"]["scenario"], "multi-site");
         assert!(v["segments"]["internet"]["bytes_ci"]["half_width"].is_number());
     }
 

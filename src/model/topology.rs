@@ -730,6 +730,17 @@ pub enum Sku {
     Premium,
 }
 
+impl Sku {
+    /// The word used in files.
+    pub fn word(self) -> &'static str {
+        match self {
+            Sku::Local => "local",
+            Sku::Standard => "standard",
+            Sku::Premium => "premium",
+        }
+    }
+}
+
 /// An ExpressRoute circuit with Microsoft peering.
 #[derive(Debug, Clone)]
 pub struct Circuit {

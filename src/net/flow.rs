@@ -155,13 +155,33 @@ impl fmt::Display for VerdictText<'_> {
         match self.verdict {
             Verdict::Ok => write!(f, "ok"),
             Verdict::Dropped { node, reason } => {
-                write!(f, "dropped: {}", DropText { topology: t, node: *node, reason })
+                write!(
+                    f,
+                    "dropped: {}",
+                    DropText {
+                        topology: t,
+                        node: *node,
+                        reason
+                    }
+                )
             }
             Verdict::ReturnDropped { node, reason } => {
-                write!(f, "return-dropped: {}", DropText { topology: t, node: *node, reason })
+                write!(
+                    f,
+                    "return-dropped: {}",
+                    DropText {
+                        topology: t,
+                        node: *node,
+                        reason
+                    }
+                )
             }
             Verdict::Misdelivered { node } => {
-                write!(f, "misdelivered: the reply reached {} instead of the sender", t.node(*node).name)
+                write!(
+                    f,
+                    "misdelivered: the reply reached {} instead of the sender",
+                    t.node(*node).name
+                )
             }
             Verdict::TlsInspection { proxy, category } => write!(
                 f,
@@ -169,10 +189,18 @@ impl fmt::Display for VerdictText<'_> {
                 t.node(*proxy).name
             ),
             Verdict::ConnectRefused { proxy } => {
-                write!(f, "broken: {} refuses CONNECT to port 443", t.node(*proxy).name)
+                write!(
+                    f,
+                    "broken: {} refuses CONNECT to port 443",
+                    t.node(*proxy).name
+                )
             }
             Verdict::ProxyWontCarry { proxy } => {
-                write!(f, "broken: the PAC sends this flow to {}, which does not carry it", t.node(*proxy).name)
+                write!(
+                    f,
+                    "broken: the PAC sends this flow to {}, which does not carry it",
+                    t.node(*proxy).name
+                )
             }
         }
     }
@@ -198,12 +226,18 @@ pub struct FlowTrace {
 impl FlowTrace {
     /// Segments crossed by the first packets, in order, every leg.
     pub fn forward_segments(&self, t: &Topology) -> Vec<Segment> {
-        self.legs.iter().flat_map(|l| l.forward.segments(t)).collect()
+        self.legs
+            .iter()
+            .flat_map(|l| l.forward.segments(t))
+            .collect()
     }
 
     /// Segments crossed by the replies, in order, every leg.
     pub fn return_segments(&self, t: &Topology) -> Vec<Segment> {
-        self.legs.iter().flat_map(|l| l.back.iter().flat_map(|b| b.segments(t))).collect()
+        self.legs
+            .iter()
+            .flat_map(|l| l.back.iter().flat_map(|b| b.segments(t)))
+            .collect()
     }
 
     /// The source document's label for the path, from the segments crossed.
@@ -228,25 +262,76 @@ impl FlowTrace {
 pub const EPHEMERAL_PORT: u16 = 49152;
 
 /// Traces a flow at time `now`, updating the stateful elements in `state`.
-pub fn trace_flow(t: &Topology, routing: &Routing, state: &mut NetState, spec: FlowSpec, now: SimTime) -> FlowTrace {
-    let category = t.catalog.category_of(spec.to.addr, spec.protocol, spec.dst_port);
+pub fn trace_flow(
+    t: &Topology,
+    routing: &Routing,
+    state: &mut NetState,
+    spec: FlowSpec,
+    now: SimTime,
+) -> FlowTrace {
+    let category = t
+        .catalog
+        .category_of(spec.to.addr, spec.protocol, spec.dst_port);
     let (proxy, pac_rule) = pac_decision(t, &spec, category);
     let Some(proxy_node) = proxy else {
-        let leg = trace_leg(t, routing, state, spec.from, None, spec.to, spec.protocol, spec.src_port, spec.dst_port, now);
+        let leg = trace_leg(
+            t,
+            routing,
+            state,
+            spec.from,
+            None,
+            spec.to,
+            spec.protocol,
+            spec.src_port,
+            spec.dst_port,
+            now,
+        );
         let verdict = leg_verdict(&leg, spec.from.node);
-        return FlowTrace { spec, category, proxy: None, pac_rule, legs: vec![leg], verdict };
+        return FlowTrace {
+            spec,
+            category,
+            proxy: None,
+            pac_rule,
+            legs: vec![leg],
+            verdict,
+        };
     };
     let NodeKind::Proxy(p) = &t.node(proxy_node).kind else {
         unreachable!("PAC actions name proxies (checked by validation)")
     };
-    let mut trace = FlowTrace { spec, category, proxy: Some(proxy_node), pac_rule, legs: vec![], verdict: Verdict::Ok };
-    let web = if spec.dst_port == 80 { WebTraffic::Http } else { WebTraffic::Https };
+    let mut trace = FlowTrace {
+        spec,
+        category,
+        proxy: Some(proxy_node),
+        pac_rule,
+        legs: vec![],
+        verdict: Verdict::Ok,
+    };
+    let web = if spec.dst_port == 80 {
+        WebTraffic::Http
+    } else {
+        WebTraffic::Https
+    };
     if !p.carries.contains(&web) {
         trace.verdict = Verdict::ProxyWontCarry { proxy: proxy_node };
         return trace;
     }
-    let to_proxy = End { node: proxy_node, addr: p.address };
-    let first = trace_leg(t, routing, state, spec.from, None, to_proxy, Protocol::Tcp, spec.src_port, p.port, now);
+    let to_proxy = End {
+        node: proxy_node,
+        addr: p.address,
+    };
+    let first = trace_leg(
+        t,
+        routing,
+        state,
+        spec.from,
+        None,
+        to_proxy,
+        Protocol::Tcp,
+        spec.src_port,
+        p.port,
+        now,
+    );
     let first_verdict = leg_verdict(&first, spec.from.node);
     trace.legs.push(first);
     if !first_verdict.is_ok() {
@@ -258,22 +343,53 @@ pub fn trace_flow(t: &Topology, routing: &Routing, state: &mut NetState, spec: F
         trace.verdict = Verdict::ConnectRefused { proxy: proxy_node };
         return trace;
     }
-    if !tunnelled && p.tls_inspection && spec.dst_port == 443 && matches!(category, Category::Optimize | Category::Allow) {
-        trace.verdict = Verdict::TlsInspection { proxy: proxy_node, category };
+    if !tunnelled
+        && p.tls_inspection
+        && spec.dst_port == 443
+        && matches!(category, Category::Optimize | Category::Allow)
+    {
+        trace.verdict = Verdict::TlsInspection {
+            proxy: proxy_node,
+            category,
+        };
         return trace;
     }
-    let egress = p.egress.and_then(|e| t.links_of(proxy_node).into_iter().find(|&l| t.other_end(l, proxy_node) == e));
-    let from_proxy = End { node: proxy_node, addr: p.address };
-    let second = trace_leg(t, routing, state, from_proxy, egress, spec.to, Protocol::Tcp, EPHEMERAL_PORT, spec.dst_port, now);
+    let egress = p.egress.and_then(|e| {
+        t.links_of(proxy_node)
+            .into_iter()
+            .find(|&l| t.other_end(l, proxy_node) == e)
+    });
+    let from_proxy = End {
+        node: proxy_node,
+        addr: p.address,
+    };
+    let second = trace_leg(
+        t,
+        routing,
+        state,
+        from_proxy,
+        egress,
+        spec.to,
+        Protocol::Tcp,
+        EPHEMERAL_PORT,
+        spec.dst_port,
+        now,
+    );
     trace.verdict = leg_verdict(&second, proxy_node);
     trace.legs.push(second);
     trace
 }
 
 /// Which proxy, if any, the sender's PAC sends this flow to, and the rule.
-fn pac_decision(t: &Topology, spec: &FlowSpec, category: Category) -> (Option<NodeId>, Option<String>) {
+fn pac_decision(
+    t: &Topology,
+    spec: &FlowSpec,
+    category: Category,
+) -> (Option<NodeId>, Option<String>) {
     let web = spec.protocol == Protocol::Tcp && matches!(spec.dst_port, 80 | 443);
-    let Some(pac) = spec.pac.filter(|_| web) else { return (None, None) };
+    let Some(pac) = spec.pac.filter(|_| web) else {
+        return (None, None);
+    };
     let pac = &t.pacs[pac.0 as usize];
     for (m, action, text) in &pac.rules {
         let hit = match m {
@@ -281,17 +397,24 @@ fn pac_decision(t: &Topology, spec: &FlowSpec, category: Category) -> (Option<No
             PacMatch::Addresses(prefixes) => prefixes.iter().any(|p| p.contains(&spec.to.addr)),
         };
         if hit {
-            let rule = format!("PAC {}: {text} -> {}", pac.name, match action {
-                PacAction::Direct => "direct".to_string(),
-                PacAction::Proxy(p) => format!("proxy {}", t.node(*p).name),
-            });
+            let rule = format!(
+                "PAC {}: {text} -> {}",
+                pac.name,
+                match action {
+                    PacAction::Direct => "direct".to_string(),
+                    PacAction::Proxy(p) => format!("proxy {}", t.node(*p).name),
+                }
+            );
             return match action {
                 PacAction::Direct => (None, Some(rule)),
                 PacAction::Proxy(p) => (Some(*p), Some(rule)),
             };
         }
     }
-    (None, Some(format!("PAC {}: no rule matched -> direct", pac.name)))
+    (
+        None,
+        Some(format!("PAC {}: no rule matched -> direct", pac.name)),
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -307,23 +430,60 @@ fn trace_leg(
     dst_port: u16,
     now: SimTime,
 ) -> Leg {
-    let tuple = FiveTuple::new(protocol, SocketAddr::new(from.addr, src_port), SocketAddr::new(to.addr, dst_port));
-    let forward = walk_from(t, routing, state, from.node, via, tuple, Direction::Forward, now);
+    let tuple = FiveTuple::new(
+        protocol,
+        SocketAddr::new(from.addr, src_port),
+        SocketAddr::new(to.addr, dst_port),
+    );
+    let forward = walk_from(
+        t,
+        routing,
+        state,
+        from.node,
+        via,
+        tuple,
+        Direction::Forward,
+        now,
+    );
     let back = match &forward.outcome {
-        Outcome::Delivered { node, tuple: received } => {
-            Some(walk_from(t, routing, state, *node, None, received.reversed(), Direction::Return, now))
-        }
+        Outcome::Delivered {
+            node,
+            tuple: received,
+        } => Some(walk_from(
+            t,
+            routing,
+            state,
+            *node,
+            None,
+            received.reversed(),
+            Direction::Return,
+            now,
+        )),
         Outcome::Dropped { .. } => None,
     };
-    Leg { tuple, forward, back }
+    Leg {
+        tuple,
+        forward,
+        back,
+    }
 }
 
 fn leg_verdict(leg: &Leg, sender: NodeId) -> Verdict {
     match (&leg.forward.outcome, &leg.back) {
-        (Outcome::Dropped { node, reason }, _) => Verdict::Dropped { node: *node, reason: reason.clone() },
+        (Outcome::Dropped { node, reason }, _) => Verdict::Dropped {
+            node: *node,
+            reason: reason.clone(),
+        },
         (Outcome::Delivered { .. }, Some(back)) => match &back.outcome {
-            Outcome::Dropped { node, reason } => Verdict::ReturnDropped { node: *node, reason: reason.clone() },
-            Outcome::Delivered { node, tuple } if *node == sender && *tuple == leg.tuple.reversed() => Verdict::Ok,
+            Outcome::Dropped { node, reason } => Verdict::ReturnDropped {
+                node: *node,
+                reason: reason.clone(),
+            },
+            Outcome::Delivered { node, tuple }
+                if *node == sender && *tuple == leg.tuple.reversed() =>
+            {
+                Verdict::Ok
+            }
             Outcome::Delivered { node, .. } => Verdict::Misdelivered { node: *node },
         },
         (Outcome::Delivered { .. }, None) => Verdict::Ok,
@@ -338,7 +498,12 @@ pub fn address_for(t: &Topology, from: NodeId, target: NodeId, v6: bool) -> Opti
     let node = t.node(target);
     let own: Vec<IpAddr> = match &node.kind {
         NodeKind::Site(s) => s.subnets.iter().filter_map(|p| p.hosts().nth(9)).collect(),
-        NodeKind::Region(r) => t.region(*r).prefixes.iter().filter_map(|p| p.hosts().nth(9)).collect(),
+        NodeKind::Region(r) => t
+            .region(*r)
+            .prefixes
+            .iter()
+            .filter_map(|p| p.hosts().nth(9))
+            .collect(),
         _ => node.addresses.clone(),
     };
     let addr = own.into_iter().find(|a| a.is_ipv6() == v6)?;
@@ -349,7 +514,11 @@ pub fn address_for(t: &Topology, from: NodeId, target: NodeId, v6: bool) -> Opti
     t.nodes()
         .filter(|&n| t.node(n).domain == node.domain)
         .find_map(|n| match &t.node(n).kind {
-            NodeKind::Nat(nat) => nat.static_mappings.iter().find(|(_, private)| *private == addr).map(|(public, _)| *public),
+            NodeKind::Nat(nat) => nat
+                .static_mappings
+                .iter()
+                .find(|(_, private)| *private == addr)
+                .map(|(public, _)| *public),
             _ => None,
         })
         .or(Some(addr))
@@ -363,6 +532,9 @@ pub fn client_port(class: TrafficClass) -> u16 {
         TrafficClass::Video => 50_020,
         TrafficClass::Sharing => 50_040,
         TrafficClass::FileTransfer => 50_060,
-        TrafficClass::Signaling | TrafficClass::Web | TrafficClass::Dependency | TrafficClass::Streaming => EPHEMERAL_PORT,
+        TrafficClass::Signaling
+        | TrafficClass::Web
+        | TrafficClass::Dependency
+        | TrafficClass::Streaming => EPHEMERAL_PORT,
     }
 }

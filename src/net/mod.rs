@@ -7,5 +7,9 @@
 //!
 //! Leaves out calls and ICE: a walk carries one packet of one flow.
 
+pub mod firewall;
+pub mod flow;
+pub mod nat;
 pub mod packet;
 pub mod routing;
+pub mod walk;

@@ -511,7 +511,7 @@ fn fill_fib(fib: &mut Fib, x: NodeId, igp: &Igp, candidates: &[Offer]) {
         }
     }
     for (prefix, mut offers) in best {
-        offers.sort_by(|a, b| a.0.cmp(&b.0));
+        offers.sort_by_key(|a| a.0);
         let (r, winner) = offers[0];
         let next = match winner.source {
             RouteSource::Interior { origin } if origin == x => NextHop::Local,

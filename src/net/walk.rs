@@ -17,7 +17,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::firewall::{FirewallDrop, FirewallState, FirewallVerdict};
+use super::firewall::{FirewallDrop, FirewallEffect, FirewallState, FirewallVerdict};
 use super::nat::{NatDrop, NatState, NatVerdict};
 use super::packet::{Direction, FiveTuple};
 use super::routing::{NextHop, RouteSource, Routing, SourceText};
@@ -221,19 +221,48 @@ pub fn walk_from(
         if !seen.insert((node, tuple)) || hops.len() >= HOP_LIMIT {
             let first = hops.iter().position(|h| h.node == node).unwrap_or(0);
             let nodes = hops[first..].iter().map(|h| h.node).chain([node]).collect();
-            return Walk { direction, hops, outcome: Outcome::Dropped { node, reason: DropReason::Loop { nodes } } };
+            return Walk {
+                direction,
+                hops,
+                outcome: Outcome::Dropped {
+                    node,
+                    reason: DropReason::Loop { nodes },
+                },
+            };
         }
         let forced = if hops.is_empty() { via } else { None };
-        let step = step(t, routing, state, node, arrived_by, tuple, direction, now, forced, hops.is_empty());
+        let step = step(
+            t,
+            routing,
+            state,
+            node,
+            arrived_by,
+            tuple,
+            direction,
+            now,
+            forced,
+            hops.is_empty(),
+        );
         let StepResult { hop, next } = step;
         let tuple_out = hop.tuple_out;
         hops.push(hop);
         match next {
             Next::Deliver => {
-                return Walk { direction, hops, outcome: Outcome::Delivered { node, tuple: tuple_out } };
+                return Walk {
+                    direction,
+                    hops,
+                    outcome: Outcome::Delivered {
+                        node,
+                        tuple: tuple_out,
+                    },
+                };
             }
             Next::Drop(reason) => {
-                return Walk { direction, hops, outcome: Outcome::Dropped { node, reason } };
+                return Walk {
+                    direction,
+                    hops,
+                    outcome: Outcome::Dropped { node, reason },
+                };
             }
             Next::Forward(link) => {
                 node = t.other_end(link, node);
@@ -268,18 +297,28 @@ fn step(
     forced: Option<LinkId>,
     is_start: bool,
 ) -> StepResult {
-    let mut hop = Hop { node, arrived_by, left_by: None, tuple_in, tuple_out: tuple_in, route: None, decisions: vec![] };
+    let mut hop = Hop {
+        node,
+        arrived_by,
+        left_by: None,
+        tuple_in,
+        tuple_out: tuple_in,
+        route: None,
+        decisions: vec![],
+    };
     let done = |hop: Hop, next: Next| StepResult { hop, next };
     let kind = &t.node(node).kind;
 
     if let NodeKind::Firewall(fw) = kind {
         let fs = state.firewalls.entry(node).or_default();
         match fs.decide(fw, &tuple_in, direction, now) {
-            FirewallVerdict::Drop(reason) => return done(hop, Next::Drop(DropReason::Firewall(reason))),
+            FirewallVerdict::Drop(reason) => {
+                return done(hop, Next::Drop(DropReason::Firewall(reason)));
+            }
             FirewallVerdict::Pass { why, effect } => {
                 hop.decisions.push(Decision::Allowed(why.to_string()));
                 if let Some(effect) = effect {
-                    if effect.opens() {
+                    if matches!(effect, FirewallEffect::Open { .. }) {
                         hop.decisions.push(Decision::SessionOpened);
                     }
                     fs.apply(&effect, now);
@@ -297,9 +336,18 @@ fn step(
         let ns = state.nats.entry(node).or_default();
         match ns.pre_routing(n, &tuple_in, from_outside, now) {
             NatVerdict::Pass => {}
-            NatVerdict::Drop(reason) => return done(hop, Next::Drop(DropReason::Nat(reason))),
-            NatVerdict::Translate { tuple, rewrite, effects } => {
-                hop.decisions.push(Decision::Translated(rewrite.to_string()));
+            NatVerdict::Drop { reason, effects } => {
+                // A dropped packet may still have opened its sender's mapping (hairpinning).
+                ns.apply(&effects, now);
+                return done(hop, Next::Drop(DropReason::Nat(reason)));
+            }
+            NatVerdict::Translate {
+                tuple,
+                rewrite,
+                effects,
+            } => {
+                hop.decisions
+                    .push(Decision::Translated(rewrite.to_string()));
                 ns.apply(&effects, now);
                 hop.tuple_out = tuple;
             }
@@ -309,7 +357,8 @@ fn step(
     let dst = hop.tuple_out.dst.ip();
     if let Some(link) = forced {
         hop.left_by = Some(link);
-        hop.decisions.push(Decision::Egress(t.link(link).name.clone()));
+        hop.decisions
+            .push(Decision::Egress(t.link(link).name.clone()));
         return done(hop, Next::Forward(link));
     }
     let Some(found) = routing.lookup(node, dst) else {
@@ -326,8 +375,15 @@ fn step(
     });
     let link = match route.next {
         NextHop::Local => {
-            let terminal = !matches!(kind, NodeKind::Nat(_) | NodeKind::Router(_) | NodeKind::Firewall(_) | NodeKind::Internet);
-            let next = if terminal { Next::Deliver } else { Next::Drop(DropReason::NoSuchHost { dst }) };
+            let terminal = !matches!(
+                kind,
+                NodeKind::Nat(_) | NodeKind::Router(_) | NodeKind::Firewall(_) | NodeKind::Internet
+            );
+            let next = if terminal {
+                Next::Deliver
+            } else {
+                Next::Drop(DropReason::NoSuchHost { dst })
+            };
             return done(hop, next);
         }
         NextHop::Link(l) => l,
@@ -343,9 +399,18 @@ fn step(
         let ns = state.nats.entry(node).or_default();
         match ns.post_routing(n, &hop.tuple_out, from_outside, to_outside, now) {
             NatVerdict::Pass => {}
-            NatVerdict::Drop(reason) => return done(hop, Next::Drop(DropReason::Nat(reason))),
-            NatVerdict::Translate { tuple, rewrite, effects } => {
-                hop.decisions.push(Decision::Translated(rewrite.to_string()));
+            NatVerdict::Drop { reason, effects } => {
+                // A dropped packet may still have opened its sender's mapping (hairpinning).
+                ns.apply(&effects, now);
+                return done(hop, Next::Drop(DropReason::Nat(reason)));
+            }
+            NatVerdict::Translate {
+                tuple,
+                rewrite,
+                effects,
+            } => {
+                hop.decisions
+                    .push(Decision::Translated(rewrite.to_string()));
                 ns.apply(&effects, now);
                 hop.tuple_out = tuple;
             }
@@ -358,7 +423,11 @@ fn step(
 /// Why a route won, in words: the longest match, and what it beat.
 fn why_text(t: &Topology, found: &super::routing::Lookup<'_>) -> String {
     let route = found.route;
-    let mut why = SourceText { topology: t, source: route.source }.to_string();
+    let mut why = SourceText {
+        topology: t,
+        source: route.source,
+    }
+    .to_string();
     if let Some(shorter) = found.covering.first() {
         why.push_str(&format!("; longest match (beats {shorter})"));
     }
@@ -366,7 +435,10 @@ fn why_text(t: &Topology, found: &super::routing::Lookup<'_>) -> String {
         why.push_str(&format!(
             "; won on {} over {} (local-pref {}, cost {})",
             b.on,
-            SourceText { topology: t, source: b.source },
+            SourceText {
+                topology: t,
+                source: b.source
+            },
             b.local_pref,
             b.cost
         ));

@@ -177,6 +177,7 @@ pub fn validate_scenario(
         }
         variants.push(name.clone());
     }
+    v.distinct_names(raw);
     let sweep = raw.sweep.as_ref().map(|s| v.sweep(s, &variants, seed));
 
     let name = raw
@@ -965,6 +966,33 @@ impl Checker<'_> {
                     None => self.err(&n.span(), label, msg),
                 }
                 None
+            }
+        }
+    }
+
+    /// Groups, personas, probes and variants share one namespace, so a
+    /// variant's `"<name>.<field>"` patch can only mean one thing.
+    fn distinct_names(&mut self, raw: &RawScenario) {
+        let mut seen: std::collections::BTreeMap<&str, &'static str> =
+            std::collections::BTreeMap::new();
+        let named = raw
+            .groups
+            .iter()
+            .map(|g| (&g.name, "group"))
+            .chain(raw.personas.iter().map(|p| (&p.name, "persona")))
+            .chain(raw.probes.iter().map(|p| (&p.name, "probe")))
+            .chain(raw.variants.iter().map(|v| (&v.name, "variant")));
+        for (name, kind) in named {
+            match seen.get(name.get_ref().as_str()) {
+                Some(first) if *first != kind => self.err(
+                    &name.span(),
+                    &element(kind, name.get_ref()),
+                    format!("the name is already used by a {first}; groups, personas, probes and variants need distinct names"),
+                ),
+                Some(_) => {}
+                None => {
+                    seen.insert(name.get_ref().as_str(), kind);
+                }
             }
         }
     }

@@ -34,10 +34,14 @@ pub fn validate_topology(
     b.links();
     b.circuits();
     b.settings_with_links();
+    b.endpoints();
     b.tenant();
     b.checks();
     b.finish()
 }
+
+/// The name topologies use for the shipped endpoint catalog.
+pub const BUILTIN_CATALOG: &str = "microsoft-365";
 
 /// Defaults for a link kind when the file leaves numbers out.
 struct LinkDefaults {
@@ -1853,10 +1857,17 @@ impl<'a> Builder<'a> {
             );
             return None;
         }
-        // A host takes the domain and lane of what it hangs off.
-        let (domain, lane) = (self.graph[target.0].domain, self.graph[target.0].lane);
-        self.graph[node.0].domain = domain;
-        self.graph[node.0].lane = lane;
+        // A server or proxy takes the domain and lane of what it hangs off.
+        // An Edge stays in its owner's network: a side on the Internet is a
+        // border (internet-access) link of that network.
+        let domain = if matches!(self.graph[node.0].kind, NodeKind::Edge(_)) {
+            self.graph[node.0].domain
+        } else {
+            let (domain, lane) = (self.graph[target.0].domain, self.graph[target.0].lane);
+            self.graph[node.0].domain = domain;
+            self.graph[node.0].lane = lane;
+            domain
+        };
         let kind = if target == self.internet {
             LinkKind::InternetAccess
         } else {
@@ -2388,6 +2399,19 @@ impl<'a> Builder<'a> {
 
     // ----- pass 5: tenant and whole-topology checks --------------------------
 
+    /// The topology may name the endpoint catalog; only the shipped one exists.
+    fn endpoints(&mut self) {
+        let Some(e) = &self.raw.endpoints else { return };
+        if e.get_ref() != BUILTIN_CATALOG {
+            self.err_help(
+                &e.span(),
+                "topology",
+                format!("\"{}\" is not an endpoint catalog callflow ships", e.get_ref()),
+                format!("the only one is \"{BUILTIN_CATALOG}\" (data/microsoft-365-endpoints.toml, list version {})", self.catalog.version()),
+            );
+        }
+    }
+
     fn tenant(&mut self) {
         let Some(t) = &self.raw.tenant else {
             self.diags.error_in_file(
@@ -2499,7 +2523,11 @@ impl<'a> Builder<'a> {
                 self.err_help(
                     &c.sku.span(),
                     &label,
-                    format!("a {:?} circuit at \"{}\" cannot reach the tenant's home region \"{home_name}\"", circuit.sku, circuit.peering_location).to_lowercase().replacen("a ", "a ", 1),
+                    format!(
+                        "a {} circuit at \"{}\" cannot reach the tenant's home region \"{home_name}\"",
+                        circuit.sku.word(),
+                        circuit.peering_location
+                    ),
                     "use a premium circuit, or one in the home region's geography",
                 );
             }
