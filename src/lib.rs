@@ -73,6 +73,7 @@ pub mod diag;
 pub mod endpoints;
 pub mod engine;
 pub mod ice;
+pub mod metrics;
 pub mod model;
 pub mod net;
 pub mod quality;
