@@ -35,6 +35,10 @@ pub struct RawScenario {
     pub bin: Option<Quantity>,
     /// `organizer` (the SfB rule) or `first-joiner` (the Teams rule).
     pub conference_rule: Option<Name>,
+    /// Which codec-table figure streams use: `typical`, `max` (default) or `max-with-fec`.
+    pub bitrate: Option<Name>,
+    /// Call admission control behaviour.
+    pub cac: Option<RawCac>,
     /// The time-of-day profile.
     pub profile: Option<RawProfile>,
     /// Internet-only dependency flows beside each call.
@@ -66,6 +70,8 @@ pub const SCENARIO_KEYS: &[&str] = &[
     "start",
     "bin",
     "conference_rule",
+    "bitrate",
+    "cac",
     "profile",
     "dependencies",
     "failure",
@@ -93,6 +99,8 @@ impl RawScenario {
                 "start" => s.start = read(file, value, None, diags),
                 "bin" => s.bin = read(file, value, None, diags),
                 "conference_rule" => s.conference_rule = read(file, value, None, diags),
+                "bitrate" => s.bitrate = read(file, value, None, diags),
+                "cac" => s.cac = read(file, value, Some("cac"), diags),
                 "profile" => s.profile = read(file, value, Some("profile"), diags),
                 "dependencies" => s.dependencies = read(file, value, Some("dependencies"), diags),
                 "failure" => s.failures = read_array(file, value, "failure", diags, b),
@@ -107,6 +115,14 @@ impl RawScenario {
         s.broken_names = broken;
         s
     }
+}
+
+/// `[cac]`: what call admission control does with a session that does not fit.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawCac {
+    /// Reroutes to try, in SfB's order: `internet`, `pstn`, `voicemail`
+    /// (default all three; `[]` blocks at once).
+    pub reroute: Option<Vec<Name>>,
 }
 
 /// `[profile]`: how busy each hour is, relative to the others.

@@ -799,6 +799,12 @@ access = { capacity = "50Mbps" }
             start: SimDuration::from_hours(9),
             bin: SimDuration::from_mins(15),
             conference_rule: ConferenceRule::Organizer,
+            bitrate_basis: crate::codec::Basis::Max,
+            reroute: crate::model::RerouteChoice {
+                internet: true,
+                pstn: true,
+                voicemail: true,
+            },
             hourly: crate::model::DEFAULT_HOURLY.to_vec(),
             dependencies: Dependencies {
                 enabled: false,

@@ -36,14 +36,14 @@ use super::priority::{
     CandidateKind, CandidateTransport, PreferenceProfile, Role, TcpType, can_pair,
     pair_priority_for,
 };
-use crate::model::{NodeId, Protocol, Topology};
+use crate::model::{LinkId, NodeId, Protocol, Topology};
 use crate::net::packet::{Direction, FiveTuple};
 use crate::net::routing::Routing;
 use crate::net::walk::{NetState, Outcome, Walk, walk};
 use crate::time::{SimDuration, SimTime};
 
 /// How agents behave.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IceOptions {
     /// Priority profile (MS-ICE2 for Skype for Business, RFC 8445 for Teams).
     pub profile: PreferenceProfile,
@@ -53,6 +53,17 @@ pub struct IceOptions {
     pub retransmits: u32,
     /// At most this many pairs per check list (RFC 8445 default 100).
     pub max_pairs: usize,
+    /// Links a bandwidth policy server has no room on: a pair whose path
+    /// crosses one is unusable (MS-ICE2BWM), as if its check had failed.
+    pub avoid: Vec<LinkId>,
+}
+
+impl IceOptions {
+    /// The same options, avoiding `links` (call admission control).
+    pub fn avoiding(mut self, links: Vec<LinkId>) -> Self {
+        self.avoid = links;
+        self
+    }
 }
 
 impl Default for IceOptions {
@@ -62,6 +73,7 @@ impl Default for IceOptions {
             ta: SimDuration::from_millis(50),
             retransmits: 3,
             max_pairs: 100,
+            avoid: Vec::new(),
         }
     }
 }
@@ -419,7 +431,15 @@ fn send_check(
                 Direction::Return,
                 now,
             );
+            let avoided = forward
+                .links()
+                .chain(back.links())
+                .find(|l| opts.avoid.contains(l));
             match &back.outcome {
+                _ if avoided.is_some() => Err(format!(
+                    "crosses {}, where call admission control has no room",
+                    t.link(avoided.expect("checked")).name
+                )),
                 Outcome::Delivered { node, tuple: got }
                     if *node == local.node && *got == tuple.reversed() =>
                 {

@@ -111,7 +111,7 @@ impl LinkDir {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Stream {
     /// The links it crosses and which way, in path order.
-    pub hops: Vec<(LinkId, LinkDir)>,
+    pub hops: std::sync::Arc<[(LinkId, LinkDir)]>,
     /// Its bitrate.
     pub rate: Bitrate,
     /// What it carries.
@@ -387,6 +387,12 @@ public = "192.0.2.80"
             start: SimDuration::from_hours(9),
             bin,
             conference_rule: ConferenceRule::Organizer,
+            bitrate_basis: crate::codec::Basis::Max,
+            reroute: crate::model::RerouteChoice {
+                internet: true,
+                pstn: true,
+                voicemail: true,
+            },
             hourly: DEFAULT_HOURLY.to_vec(),
             dependencies: Dependencies {
                 enabled: false,

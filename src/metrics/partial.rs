@@ -778,7 +778,7 @@ mod tests {
         let sc = scenario(SimDuration::from_mins(minutes), SimDuration::from_mins(1));
         let mut r = Recorder::new(&t, &sc);
         let s = Stream {
-            hops: path(&t, &["hq", "hq-core", "hq-fw"]),
+            hops: path(&t, &["hq", "hq-core", "hq-fw"]).into(),
             rate: Bitrate::bps(12_345),
             class: TrafficClass::Sharing,
         };

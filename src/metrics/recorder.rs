@@ -387,7 +387,7 @@ mod tests {
         let mut r = Recorder::new(&t, &eight_hours());
         let hops = path(&t, &["hq-inet-nat", "internet"]);
         let s = Stream {
-            hops: hops.clone(),
+            hops: hops.clone().into(),
             rate: Bitrate::kbps(64),
             class: TrafficClass::Audio,
         };
@@ -431,7 +431,7 @@ mod tests {
         // A 1 bit/s stream for 1 s is an eighth of a byte; eight of them,
         // staggered across a bin boundary, make exactly one byte.
         let s = Stream {
-            hops: hops.clone(),
+            hops: hops.clone().into(),
             rate: Bitrate::bps(1),
             class: TrafficClass::Signaling,
         };
@@ -471,7 +471,7 @@ mod tests {
         );
         assert_eq!(hops.len(), 6);
         let s = Stream {
-            hops: hops.clone(),
+            hops: hops.clone().into(),
             rate: Bitrate::kbps(100),
             class: TrafficClass::Video,
         };
@@ -502,7 +502,7 @@ mod tests {
         let mut r = Recorder::new(&t, &eight_hours());
         let hops: Vec<(LinkId, LinkDir)> = org_links.iter().map(|&l| (l, LinkDir::AToB)).collect();
         let s = Stream {
-            hops: hops.clone(),
+            hops: hops.clone().into(),
             rate: Bitrate::kbps(80),
             class: TrafficClass::Audio,
         };
@@ -575,7 +575,7 @@ mod tests {
         let hops = path(&t, &["hq", "hq-core"]);
         let (link, dir) = hops[0];
         let s = Stream {
-            hops,
+            hops: hops.into(),
             rate: Bitrate::kbps(8),
             class: TrafficClass::Audio,
         };
@@ -689,7 +689,7 @@ mod tests {
         let mut running = std::collections::VecDeque::new();
         for i in 0..1_000_000u64 {
             let s = Stream {
-                hops: paths[(i % 3) as usize].clone(),
+                hops: paths[(i % 3) as usize].clone().into(),
                 rate: Bitrate::kbps(20 + i % 50),
                 class: CLASSES[(i % 9) as usize],
             };

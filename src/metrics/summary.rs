@@ -1163,7 +1163,7 @@ mod tests {
     fn replication(t: &Topology, sc: &Scenario, rep: u32, kbps: u64, on: u64) -> Partial {
         let mut r = Recorder::new(t, sc);
         let out = Stream {
-            hops: path(t, &["hq-inet-nat", "internet"]),
+            hops: path(t, &["hq-inet-nat", "internet"]).into(),
             rate: Bitrate::kbps(kbps),
             class: TrafficClass::Audio,
         };
@@ -1171,7 +1171,7 @@ mod tests {
         let mut to_microsoft = path(t, &["chicago", "chicago-r", "hq-core"]);
         to_microsoft.push((er, LinkDir::AToB));
         let video = Stream {
-            hops: to_microsoft,
+            hops: to_microsoft.into(),
             rate: Bitrate::kbps(500),
             class: TrafficClass::Video,
         };

@@ -48,6 +48,10 @@ pub struct Scenario {
     pub bin: SimDuration,
     /// Where conferences are hosted.
     pub conference_rule: ConferenceRule,
+    /// Which codec-table figure streams use.
+    pub bitrate_basis: crate::codec::Basis,
+    /// What call admission control may reroute through.
+    pub reroute: RerouteChoice,
     /// Relative busyness per hour from `start`; mean 1 over the run.
     pub hourly: Vec<f64>,
     /// Internet-only flows beside each call.
@@ -74,6 +78,17 @@ pub enum ConferenceRule {
     Organizer,
     /// Teams: the region of the first participant to join.
     FirstJoiner,
+}
+
+/// The reroutes call admission control may use, in SfB's order (§6.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RerouteChoice {
+    /// Through the Internet and an Edge.
+    pub internet: bool,
+    /// Through the PSTN.
+    pub pstn: bool,
+    /// To voicemail.
+    pub voicemail: bool,
 }
 
 /// The small Internet-only flows beside each call.
@@ -322,7 +337,7 @@ pub struct Modalities {
 }
 
 /// How a PSTN call reaches the phone network.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PstnRoute {
     /// The cloud Phone System with a Calling Plan.

@@ -93,6 +93,22 @@ pub fn validate_scenario(
             )
             .unwrap_or(ConferenceRule::Organizer),
     };
+    let bitrate_basis = match &raw.bitrate {
+        None => crate::codec::Basis::Max,
+        Some(b) => v
+            .word(
+                b,
+                "scenario",
+                "bitrate basis",
+                &[
+                    ("typical", crate::codec::Basis::Typical),
+                    ("max", crate::codec::Basis::Max),
+                    ("max-with-fec", crate::codec::Basis::MaxWithFec),
+                ],
+            )
+            .unwrap_or(crate::codec::Basis::Max),
+    };
+    let reroute = v.reroute(raw.cac.as_ref());
     let hourly = v.profile(raw.profile.as_ref(), duration);
     let dependencies = v.dependencies(raw.dependencies.as_ref());
     let failures = raw
@@ -200,6 +216,8 @@ pub fn validate_scenario(
         start,
         bin,
         conference_rule,
+        bitrate_basis,
+        reroute,
         hourly,
         dependencies,
         failures,
@@ -340,6 +358,34 @@ impl Checker<'_> {
         };
         let mean = weights.iter().sum::<f64>() / weights.len() as f64;
         weights.iter().map(|w| w / mean).collect()
+    }
+
+    fn reroute(&mut self, cac: Option<&RawCac>) -> RerouteChoice {
+        let Some(list) = cac.and_then(|c| c.reroute.as_ref()) else {
+            return RerouteChoice {
+                internet: true,
+                pstn: true,
+                voicemail: true,
+            };
+        };
+        let mut r = RerouteChoice {
+            internet: false,
+            pstn: false,
+            voicemail: false,
+        };
+        for w in list {
+            match w.get_ref().as_str() {
+                "internet" => r.internet = true,
+                "pstn" => r.pstn = true,
+                "voicemail" => r.voicemail = true,
+                other => self.err(
+                    &w.span(),
+                    "cac",
+                    format!("\"{other}\" is not a reroute (expected internet, pstn, voicemail)"),
+                ),
+            }
+        }
+        r
     }
 
     fn dependencies(&mut self, d: Option<&RawDependencies>) -> Dependencies {
