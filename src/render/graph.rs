@@ -13,8 +13,8 @@ use std::fmt::Write;
 use super::layout::{self, BOX_H, FrameOf, HEADER_H, Layout, Point, Rect};
 use super::svg::{self, Document, Element};
 use crate::model::{
-    Circuit, Connection, Domain, EdgeKind, Link, LinkKind, Node, NodeId, NodeKind, Owner, RegionId,
-    SiteKind, Sku, Topology,
+    Action, Circuit, Connection, Domain, EdgeKind, Filtering, Link, LinkKind, Mapping, Node,
+    NodeId, NodeKind, Owner, RegionId, SiteKind, Sku, Topology,
 };
 
 const FONT: &str = "Segoe UI, Helvetica, Arial, sans-serif";
@@ -246,22 +246,38 @@ fn node_details(t: &Topology, node: &Node) -> String {
             }
         }
         NodeKind::Firewall(f) => {
+            let default = match f.default {
+                Action::Allow => "allow",
+                Action::Deny => "deny",
+            };
             let _ = writeln!(
                 s,
-                "{} rule(s), default {:?}, idle timeout {}",
+                "{} rule(s), default {default}, idle timeout {}",
                 f.rules.len(),
-                f.default,
                 f.idle_timeout
             );
         }
         NodeKind::Nat(n) => {
             let _ = writeln!(s, "pool: {}", list(&n.pool));
+            let dependence =
+                |independent: bool, address_only: bool| match (independent, address_only) {
+                    (true, _) => "endpoint-independent",
+                    (false, true) => "address-dependent",
+                    (false, false) => "address-and-port-dependent",
+                };
+            let b = n.behaviour;
             let _ = writeln!(
                 s,
-                "mapping {:?}, filtering {:?}, hairpinning {}",
-                n.behaviour.mapping,
-                n.behaviour.filtering,
-                if n.behaviour.hairpinning { "yes" } else { "no" }
+                "mapping {}, filtering {}, hairpinning {}",
+                dependence(
+                    b.mapping == Mapping::EndpointIndependent,
+                    b.mapping == Mapping::AddressDependent
+                ),
+                dependence(
+                    b.filtering == Filtering::EndpointIndependent,
+                    b.filtering == Filtering::AddressDependent
+                ),
+                if b.hairpinning { "yes" } else { "no" }
             );
             let outside: Vec<&str> = n.outside.iter().map(|&l| t.link(l).name.as_str()).collect();
             let _ = writeln!(s, "outside: {}", outside.join(", "));
@@ -457,17 +473,13 @@ fn lane_subtitle(t: &Topology, s: crate::model::Segment) -> String {
         |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     match s {
         Customer => format!("{} · {} deployment", t.tenant.name, t.tenant.deployment),
-        Internet => {
-            let n = t.remotes.len();
-            if n == 0 {
-                "public, run by nobody in particular".into()
-            } else {
-                format!(
-                    "public · {}",
-                    plural(n, "remote location", "remote locations")
-                )
-            }
-        }
+        Internet => match t.remotes.len() {
+            0 => "managed by neither you nor Microsoft".into(),
+            n => format!(
+                "managed by neither you nor Microsoft · {}",
+                plural(n, "remote location", "remote locations")
+            ),
+        },
         ExpressRoute => plural(t.circuits.len(), "circuit", "circuits"),
         Microsoft => format!(
             "{} · home region {}",

@@ -15,31 +15,43 @@
 //! - **Your network**: the tenant's elements first, then each partner
 //!   organization's (their `lane` is the customer lane, but they are
 //!   another company) in a dashed frame below, one frame per organization.
-//!   Columns run from the sites (far left) to the border elements, those
-//!   with a link leaving the group (Internet access, ExpressRoute), which
-//!   sit in the rightmost column next to the Internet lane; everything in
-//!   between by its hop distance from the nearest site, so a chain site →
-//!   core → firewall → edge router → NAT reads left to right. Rows follow
-//!   a depth-first walk of the breadth-first tree grown from the sites in
-//!   declaration order: a site's own chain stays on its row, branches go on
-//!   the next free row below. Links between elements of one column that
-//!   are not neighbours are drawn as brackets beside the column.
+//!   Columns run from the offices and datacenters (far left) to the border
+//!   elements, those with a link leaving the group (Internet access,
+//!   ExpressRoute), which sit in the rightmost column next to the Internet
+//!   lane; everything in between, a DMZ included, by its hop distance from
+//!   the nearest office or datacenter, so a chain site → core → firewall →
+//!   edge router → NAT reads left to right. Rows follow a depth-first walk
+//!   of the breadth-first tree grown from the sites in declaration order:
+//!   the branch that leads out of the network stays on its parent's row,
+//!   dead ends (servers, a DMZ's proxy) and other branches take the next
+//!   free row below, and the cells a link to the right skips over stay
+//!   empty. Links that would cut across boxes are routed orthogonally:
+//!   brackets beside a column join elements of one column that are not
+//!   neighbours (a core router's WAN links), fans along a trunk in a
+//!   column gap join an element to those it serves further right on other
+//!   rows (a datacenter's servers).
 //! - **ExpressRoute** holds no elements: each circuit is a box on the row
 //!   of its customer edge, and each of its connections is drawn from the
 //!   customer edge through the box to the region's router, primary above
 //!   secondary. The rows these lines cross the Internet lane on are kept
 //!   free there.
 //! - **Microsoft network**: each region's router with its services stacked
-//!   under it, in a frame; a region that circuits land on starts on the
-//!   first such circuit's row, so the ExpressRoute path is straight.
+//!   under it along a trunk, in a frame; a region that circuits land on
+//!   starts on the first such circuit's row, so the ExpressRoute path is
+//!   straight.
 //! - **Internet**: the Internet itself is one wide box, on a row near the
-//!   middle of what links to it, with the Internet's own servers above it
-//!   and remote locations (and Skype consumer users) in framed columns
-//!   below it, their NAT on top. Links from your network reach it along
-//!   buses in the lane's left margin, links from Microsoft's regions along
-//!   buses in the ExpressRoute lane's right margin, so neither runs through
-//!   a circuit box. A partner's own Edge stands in the Internet lane on a
-//!   row of its own below the partner's frame.
+//!   middle of what links to it. The Internet's own servers stand above it
+//!   on both sides of a trunk; remote locations (and Skype consumer users)
+//!   hang below it in framed columns, their NAT on top, linked straight up.
+//!   Links from your network reach it along buses in the lane's left
+//!   margin, links from Microsoft's regions along buses in the ExpressRoute
+//!   lane's right margin, so neither runs through a circuit box. A partner's
+//!   own Edge (the partner is drawn in your lane) has a column of its own
+//!   on the left, on a row of its own below the partner's frame, reached by
+//!   an elbow from the partner's LAN.
+//! - Element boxes are drawn over links, so a route's ends are cut at the
+//!   box edges; the centre of `nodes[&n]` is where a trace through `n`
+//!   passes.
 //!
 //! Coordinates are SVG user units (pixels), `x` to the right, `y` down.
 
@@ -266,11 +278,6 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// The centre of an element's box.
-    pub fn center(&self, node: NodeId) -> Option<Point> {
-        self.nodes.get(&node).map(Rect::center)
-    }
-
     /// The lane of `segment`.
     pub fn lane(&self, segment: Segment) -> &LaneBox {
         &self.lanes[lane_index(segment)]
@@ -1660,13 +1667,6 @@ server = "203.0.113.40"
     }
 
     #[test]
-    fn every_element_sits_in_its_lane_without_overlap() {
-        for t in [multi_site(), partners()] {
-            check_invariants(&t, &layout(&t));
-        }
-    }
-
-    #[test]
     fn layout_is_deterministic() {
         let t = multi_site();
         assert_eq!(layout(&t), layout(&t));
@@ -1674,9 +1674,35 @@ server = "203.0.113.40"
         assert_eq!(layout(&p), layout(&p));
     }
 
+    /// Every example topology, and the fixture with partners of every kind.
+    fn examples() -> Vec<Topology> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/topologies");
+        let mut paths: Vec<_> = std::fs::read_dir(dir)
+            .expect("topologies/")
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        paths.sort();
+        let mut out: Vec<Topology> = paths
+            .iter()
+            .map(|p| crate::validate::load_topology(p).expect("example loads"))
+            .collect();
+        out.push(partners());
+        out
+    }
+
+    #[test]
+    fn every_example_lays_out_cleanly() {
+        let all = examples();
+        assert!(all.len() >= 2);
+        for t in &all {
+            check_invariants(t, &layout(t));
+        }
+    }
+
     #[test]
     fn no_link_runs_through_another_element_or_circuit() {
-        for t in [multi_site(), partners()] {
+        for t in examples() {
             let l = layout(&t);
             for (&link, pts) in &l.links {
                 let (a, b) = t.ends(link);

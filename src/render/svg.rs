@@ -152,16 +152,6 @@ pub fn rect(r: Rect, radius: f64) -> Element {
     if radius > 0.0 { e.num("rx", radius) } else { e }
 }
 
-/// An ellipse filling `r`.
-pub fn ellipse(r: Rect) -> Element {
-    let c = r.center();
-    Element::new("ellipse")
-        .num("cx", c.x)
-        .num("cy", c.y)
-        .num("rx", r.w / 2.0)
-        .num("ry", r.h / 2.0)
-}
-
 /// A straight line.
 pub fn line(a: Point, b: Point) -> Element {
     Element::new("line")
