@@ -382,7 +382,7 @@ fn fit(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         s.to_string()
     } else {
-        let mut out: String = s.chars().take(max - 1).collect();
+        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
         out.push('…');
         out
     }
@@ -1304,6 +1304,7 @@ capacity = "1Gbps"
     fn long_names_are_shortened_in_boxes_but_kept_in_tooltips() {
         assert_eq!(fit("short", 19), "short");
         assert_eq!(fit("a-very-long-element-name", 10), "a-very-lo…");
+        assert_eq!(fit("ab", 0), "…");
     }
 
     /// Statements of a DOT text, with quoted strings kept whole; checks
