@@ -44,6 +44,7 @@
 //! - [`codec`]: per-stream bitrates from Microsoft's SfB and Teams tables.
 //! - [`engine`]: simulated time's machinery (event queue, seeded streams) and
 //!   the workload: call arrivals drawn from a scenario.
+//! - [`output`]: result files written whole or not at all.
 //!
 //! # Design decisions
 //!
@@ -76,7 +77,9 @@ pub mod ice;
 pub mod metrics;
 pub mod model;
 pub mod net;
+pub mod output;
 pub mod quality;
+pub mod render;
 pub mod stats;
 pub mod summary;
 pub mod time;

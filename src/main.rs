@@ -6,7 +6,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
 
 use callflow::validate::{self, LoadError};
 
@@ -59,6 +60,21 @@ enum Command {
         #[arg(long)]
         svg: Option<PathBuf>,
     },
+    /// Draw a topology in the four segment lanes: your network, Internet,
+    /// ExpressRoute, Microsoft network.
+    #[command(
+        after_help = "Examples:\n  callflow graph topologies/multi-site.toml --out multi-site.svg\n  callflow graph topologies/multi-site.toml --format dot | dot -Tpng -o multi-site.png\n\nThe SVG has tooltips with each element's, link's and circuit's details."
+    )]
+    Graph {
+        /// The topology file.
+        topology: PathBuf,
+        /// What to write: an SVG drawing, or Graphviz DOT.
+        #[arg(long, value_enum, default_value = "svg")]
+        format: GraphFormat,
+        /// Write to this file (atomically) instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 /// How `trace` prints.
@@ -68,6 +84,15 @@ enum TraceFormat {
     Text,
     /// The documented JSON document (docs/trace-json.md).
     Json,
+}
+
+/// The drawing formats of `callflow graph`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum GraphFormat {
+    /// SVG, laid out in the four lanes.
+    Svg,
+    /// Graphviz DOT, one cluster per lane.
+    Dot,
 }
 
 fn main() -> ExitCode {
@@ -81,6 +106,11 @@ fn main() -> ExitCode {
             format,
             svg,
         } => trace_command(topology, scenario, probe, format, svg),
+        Command::Graph {
+            topology,
+            format,
+            out,
+        } => graph_command(topology, format, out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -168,4 +198,30 @@ fn trace_command(
         )));
     }
     Ok(())
+}
+
+fn graph_command(
+    topology: PathBuf,
+    format: GraphFormat,
+    out: Option<PathBuf>,
+) -> Result<(), Failure> {
+    let t = validate::load_topology(&topology)?;
+    let text = match format {
+        GraphFormat::Svg => callflow::render::topology_svg(&t),
+        GraphFormat::Dot => callflow::render::topology_dot(&t),
+    };
+    match out {
+        Some(path) => callflow::output::write_atomic(&path, text.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))
+            .map_err(Failure::Other),
+        None => {
+            use std::io::Write;
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+                .context("writing to standard output")
+                .map_err(Failure::Other)
+        }
+    }
 }
