@@ -585,7 +585,13 @@ fn seed_tables_is_the_online_seed_scenario() {
         s.scenario
             .probes
             .iter()
-            .map(|p| (p.name.clone(), p.description.clone(), format!("{:?}", p.kind)))
+            .map(|p| {
+                (
+                    p.name.clone(),
+                    p.description.clone(),
+                    format!("{:?}", p.kind),
+                )
+            })
             .collect()
     };
     assert_eq!(probes(&main), probes(&online));
@@ -618,6 +624,9 @@ fn callflow_trace_prints_the_tables_back() {
             let d = p.description.as_deref().expect("described");
             assert!(text.contains(d), "{}: description printed", p.name);
         }
-        assert!(text.contains("    signaling ExpressRoute (ok)"), "{scenario}");
+        assert!(
+            text.contains("    signaling ExpressRoute (ok)"),
+            "{scenario}"
+        );
     }
 }
