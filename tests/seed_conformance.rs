@@ -630,3 +630,26 @@ fn callflow_trace_prints_the_tables_back() {
         );
     }
 }
+
+#[test]
+fn the_discrepancies_page_names_only_tests_that_exist() {
+    let doc = std::fs::read_to_string(root().join("docs/seed-discrepancies.md")).unwrap();
+    let tests = std::fs::read_to_string(root().join("tests/seed_conformance.rs")).unwrap();
+    let names: Vec<&str> = doc
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|w| {
+            w.contains('_')
+                && w.chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit())
+        })
+        .collect();
+    assert!(names.len() >= 8, "the page names the tests it relies on");
+    for n in names {
+        assert!(
+            tests.contains(&format!("fn {n}()")),
+            "docs/seed-discrepancies.md names {n}, which is not a test here"
+        );
+    }
+}
