@@ -193,6 +193,27 @@ struct Agent {
     state: BTreeMap<(usize, usize), PairState>,
     /// Pending retransmissions: (due time, pair, attempt).
     retries: Vec<(SimTime, (usize, usize), u32)>,
+    /// The most pairs this agent may have, those made by triggered checks
+    /// included (RFC 8445 §6.1.2.5).
+    max_pairs: usize,
+    /// How often each pair was triggered, and the most it may be: a pair
+    /// whose checks keep failing is not triggered again forever.
+    triggers: BTreeMap<(usize, usize), u32>,
+    max_triggers: u32,
+}
+
+impl Agent {
+    /// Pairs formed so far: the initial list and those triggered checks added.
+    fn pair_count(&self) -> usize {
+        let extra = self
+            .state
+            .keys()
+            .chain(self.triggered.iter())
+            .filter(|p| !self.pairs.iter().any(|(l, r, _)| (*l, *r) == **p))
+            .collect::<BTreeSet<_>>()
+            .len();
+        self.pairs.len() + extra
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -315,6 +336,9 @@ fn agent(controlling: bool, own: &Gathered, peer: &Gathered, opts: &IceOptions) 
         triggered: VecDeque::new(),
         state: BTreeMap::new(),
         retries: Vec::new(),
+        max_pairs: opts.max_pairs,
+        triggers: BTreeMap::new(),
+        max_triggers: opts.retransmits + 1,
     }
 }
 
@@ -591,9 +615,21 @@ fn on_request(peer: &mut Agent, base: SocketAddr, seen: FiveTuple, sender: &Cand
         }
     };
     let pair = (local, remote);
-    // A check over TCP rides the connection the request opened: both sides
-    // have validated it once the response is back.
+    let known = peer.pairs.iter().any(|(l, r, _)| (*l, *r) == pair)
+        || peer.state.contains_key(&pair)
+        || peer.triggered.contains(&pair);
+    // A new pair only within the limit: between two address-dependent
+    // mappings every triggered check leaves from a fresh port and teaches the
+    // peer a fresh peer-reflexive address, a cascade the limit ends.
+    if !known && peer.pair_count() >= peer.max_pairs {
+        return;
+    }
+    let triggered = peer.triggers.entry(pair).or_insert(0);
+    if *triggered >= peer.max_triggers {
+        return;
+    }
     if !matches!(peer.state.get(&pair), Some(PairState::Succeeded { .. })) {
+        *triggered += 1;
         peer.triggered.push_back(pair);
     }
 }
