@@ -252,35 +252,62 @@ enum Change {
     Lower,
 }
 
-/// What a bin accumulates: rate × time.
+/// What a bin holds: a sum of rate × time products, exactly.
 trait Accumulate: Copy + Default {
-    fn add_product(&mut self, rate: u64, micros: u64);
+    /// The value of `sum` (in rate·µs).
+    fn from_products(sum: u128) -> Self;
+    /// Adds `other`.
+    fn merge(&mut self, other: Self);
 }
 
 impl Accumulate for Volume {
-    fn add_product(&mut self, rate: u64, micros: u64) {
-        self.add(Volume::of_rate(rate, micros));
+    fn from_products(sum: u128) -> Volume {
+        Volume::from_bit_micros(sum)
+    }
+
+    fn merge(&mut self, other: Volume) {
+        self.add(other);
     }
 }
 
 /// Call-microseconds.
 impl Accumulate for u64 {
-    fn add_product(&mut self, rate: u64, micros: u64) {
-        *self = self.saturating_add(rate.saturating_mul(micros));
+    fn from_products(sum: u128) -> u64 {
+        u64::try_from(sum).unwrap_or(u64::MAX)
+    }
+
+    fn merge(&mut self, other: u64) {
+        *self = self.saturating_add(other);
     }
 }
 
 /// Many accumulators ("scopes") of one bin width over `[0, end)`: each
-/// scope's current rate, the instant it was integrated to, and its bins.
+/// scope's track and its bins.
 #[derive(Debug, Clone)]
 struct Binned<T> {
     width: u64,
     end: u64,
     bins: usize,
-    rate: Vec<u64>,
-    since: Vec<u64>,
+    tracks: Vec<Track>,
     /// `scopes × bins`, scope-major.
     data: Vec<T>,
+}
+
+/// Where one scope stands: its rate since `since`, the bin `since` falls
+/// in, and what that bin has gathered so far. The hot path (a change
+/// within the current bin) touches only this track: no division, no write
+/// into the large bin array, which is written once per bin crossed.
+#[derive(Debug, Clone, Copy, Default)]
+struct Track {
+    rate: u64,
+    since: u64,
+    /// The bin holding `since`, valid while `since < bin_end`.
+    bin: usize,
+    /// Where that bin ends (0: not yet worked out).
+    bin_end: u64,
+    /// What the current bin has gathered and not yet written out, in
+    /// rate·µs: a plain sum, so the hot path does no division.
+    pending: u128,
 }
 
 impl<T: Accumulate> Binned<T> {
@@ -292,8 +319,7 @@ impl<T: Accumulate> Binned<T> {
             width,
             end,
             bins,
-            rate: vec![0; scopes],
-            since: vec![0; scopes],
+            tracks: vec![Track::default(); scopes],
             data: vec![T::default(); scopes * bins],
         }
     }
@@ -302,27 +328,33 @@ impl<T: Accumulate> Binned<T> {
     /// (clipped to the run's end), bin by bin.
     fn advance(&mut self, scope: usize, now: u64) {
         let now = now.min(self.end);
-        let mut t = self.since[scope];
+        let track = &mut self.tracks[scope];
+        let mut t = track.since;
         if now <= t {
             return;
         }
-        self.since[scope] = now;
-        let rate = self.rate[scope];
-        if rate == 0 {
+        track.since = now;
+        if track.rate == 0 {
             return;
         }
-        let base = scope * self.bins;
         while t < now {
-            let k = t / self.width;
-            let stop = ((k + 1) * self.width).min(now);
-            self.data[base + k as usize].add_product(rate, stop - t);
+            if t >= track.bin_end {
+                let base = scope * self.bins;
+                let pending = std::mem::take(&mut track.pending);
+                self.data[base + track.bin].merge(T::from_products(pending));
+                track.bin = (t / self.width) as usize;
+                track.bin_end = ((track.bin as u64 + 1) * self.width).min(self.end);
+            }
+            let stop = track.bin_end.min(now);
+            let product = u128::from(track.rate) * u128::from(stop - t);
+            track.pending = track.pending.saturating_add(product);
             t = stop;
         }
     }
 
     fn change(&mut self, scope: usize, now: u64, by: u64, change: Change) {
         self.advance(scope, now);
-        let rate = &mut self.rate[scope];
+        let rate = &mut self.tracks[scope].rate;
         match change {
             Change::Raise => *rate = rate.saturating_add(by),
             Change::Lower => {
@@ -332,19 +364,21 @@ impl<T: Accumulate> Binned<T> {
         }
     }
 
+    /// Integrates every scope to `now` and writes out what is pending.
     fn close(&mut self, now: u64) {
-        for scope in 0..self.rate.len() {
+        for scope in 0..self.tracks.len() {
             self.advance(scope, now);
+            let track = &mut self.tracks[scope];
+            let pending = std::mem::take(&mut track.pending);
+            self.data[scope * self.bins + track.bin].merge(T::from_products(pending));
         }
     }
 
     #[cfg(test)]
-    fn footprint(&self) -> [usize; 6] {
+    fn footprint(&self) -> [usize; 4] {
         [
-            self.rate.len(),
-            self.rate.capacity(),
-            self.since.len(),
-            self.since.capacity(),
+            self.tracks.len(),
+            self.tracks.capacity(),
             self.data.len(),
             self.data.capacity(),
         ]

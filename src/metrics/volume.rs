@@ -57,14 +57,16 @@ impl Volume {
                 bytes: p / BIT_MICROS_PER_BYTE,
                 rem: (p % BIT_MICROS_PER_BYTE) as u32,
             },
-            None => {
-                let p = u128::from(rate_bps) * u128::from(micros);
-                let per = u128::from(BIT_MICROS_PER_BYTE);
-                Volume {
-                    bytes: u64::try_from(p / per).unwrap_or(u64::MAX),
-                    rem: (p % per) as u32,
-                }
-            }
+            None => Volume::from_bit_micros(u128::from(rate_bps) * u128::from(micros)),
+        }
+    }
+
+    /// Exactly `bit_micros` bit·µs (saturating at `u64::MAX` bytes).
+    pub fn from_bit_micros(bit_micros: u128) -> Volume {
+        let per = u128::from(BIT_MICROS_PER_BYTE);
+        Volume {
+            bytes: u64::try_from(bit_micros / per).unwrap_or(u64::MAX),
+            rem: (bit_micros % per) as u32,
         }
     }
 
@@ -128,6 +130,8 @@ mod tests {
         let eighth = Volume::of_rate(1, 1_000_000);
         assert_eq!((eighth.bytes(), eighth.remainder()), (0, 1_000_000));
         assert_eq!(eighth.bit_micros(), 1_000_000);
+        assert_eq!(Volume::from_bit_micros(9_000_001).bytes(), 1);
+        assert_eq!(Volume::from_bit_micros(9_000_001).remainder(), 1_000_001);
     }
 
     #[test]
