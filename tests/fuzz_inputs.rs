@@ -684,7 +684,7 @@ fn load_bytes(bytes: &[u8], as_topology: bool) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(config(200))]
+    #![proptest_config(config(256))]
 
     /// (a) Random bytes, UTF-8 or not, as a topology and as a scenario.
     #[test]
@@ -716,7 +716,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(400))]
+    #![proptest_config(config(1024))]
 
     /// (b) One to three random mutations of a committed example, checked
     /// with the example it pairs with.
