@@ -80,6 +80,7 @@ pub mod net;
 pub mod output;
 pub mod quality;
 pub mod render;
+pub mod run;
 pub mod stats;
 pub mod summary;
 pub mod time;

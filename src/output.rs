@@ -2,7 +2,9 @@
 //!
 //! Owns how bytes reach a file the user named: written to a temporary file
 //! beside it, flushed to disk, then renamed over the target, so a reader
-//! (or a crash half-way) never sees a half-written drawing or report.
+//! (or a crash half-way) never sees a half-written drawing or report. A
+//! results directory is written the same way: every file into a temporary
+//! directory beside it, which then takes the directory's place.
 //!
 //! Leaves out what the bytes are; renderers and reports produce them.
 
@@ -37,6 +39,51 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     written
 }
 
+/// Writes a whole directory atomically: `files` (name and contents) into a
+/// temporary directory beside `dir`, each synced, then the temporary
+/// directory renamed into place. An existing `dir` is replaced only once the
+/// new one is complete. On failure nothing at `dir` changes and the
+/// temporary directory is removed.
+pub fn write_dir_atomic(dir: &Path, files: &[(String, Vec<u8>)]) -> io::Result<()> {
+    let name = dir.file_name().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} does not name a directory", dir.display()),
+        )
+    })?;
+    let parent = match dir.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent)?;
+    let name = name.to_string_lossy();
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let tmp = parent.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
+    let old = parent.join(format!(".{name}.{}.{n}.old", std::process::id()));
+    let result = (|| {
+        fs::create_dir(&tmp)?;
+        for (file, bytes) in files {
+            let f = File::create(tmp.join(file))?;
+            write_and_sync(f, bytes)?;
+        }
+        if dir.exists() {
+            fs::rename(dir, &old)?;
+        }
+        fs::rename(&tmp, dir)?;
+        if old.exists() {
+            fs::remove_dir_all(&old)?;
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_dir_all(&tmp);
+        if old.exists() && !dir.exists() {
+            let _ = fs::rename(&old, dir);
+        }
+    }
+    result
+}
+
 fn create_temporary(dir: &Path, name: &str) -> io::Result<(File, PathBuf)> {
     loop {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
@@ -66,6 +113,36 @@ mod tests {
             .collect();
         v.sort();
         v
+    }
+
+    #[test]
+    fn a_directory_lands_whole_and_replaces_the_old_one() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("results").join("day");
+        let files = vec![
+            ("a.json".to_string(), b"1".to_vec()),
+            ("b.csv".to_string(), b"x,y".to_vec()),
+        ];
+        write_dir_atomic(&dir, &files).unwrap();
+        assert_eq!(names_in(&dir), vec!["a.json", "b.csv"]);
+        write_dir_atomic(&dir, &files[..1]).unwrap();
+        assert_eq!(names_in(&dir), vec!["a.json"]);
+        assert_eq!(names_in(&root.path().join("results")), vec!["day"]);
+    }
+
+    #[test]
+    fn a_failed_directory_write_leaves_the_old_one() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("day");
+        write_dir_atomic(&dir, &[("a.json".to_string(), b"1".to_vec())]).unwrap();
+        // A file name with a separator cannot be created inside the directory.
+        let bad = vec![
+            ("ok.json".to_string(), b"2".to_vec()),
+            ("no/such/dir.csv".to_string(), vec![]),
+        ];
+        assert!(write_dir_atomic(&dir, &bad).is_err());
+        assert_eq!(fs::read(dir.join("a.json")).unwrap(), b"1");
+        assert_eq!(names_in(root.path()), vec!["day"]);
     }
 
     #[test]
