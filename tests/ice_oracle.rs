@@ -54,9 +54,9 @@
 //! No difference between the answers is excused: the agents' own
 //! differences (`is` renominates, ranks by base, ignores the 5-tuple rule
 //! and TCP roles, uses other timers and priorities) are neutralised by the
-//! harness, as docs/ice-oracle.md explains. Two model bugs make 84 cases
-//! disagree ([`model_bug`]): the main test skips them, and the ignored test
-//! `model_bugs_agree_with_the_oracle` asserts them.
+//! harness, as docs/ice-oracle.md explains. The two model bugs this harness
+//! found (docs/ice-oracle.md, "Model bugs found and fixed") are fixed; the
+//! model agrees with the oracle on all 162 cases.
 //!
 //! The only clock read is `Instant::now()` as the oracle's epoch: `is` takes
 //! `Instant`s and has no other way to make one. Every `now` it is given is
@@ -97,28 +97,6 @@ const FILTERINGS: [Filtering; 3] = [
     Filtering::AddressDependent,
     Filtering::AddressAndPortDependent,
 ];
-
-/// Why the model is wrong in a case, if it is: these cases are asserted
-/// only by the ignored test `model_bugs_agree_with_the_oracle`, until the
-/// model is fixed (docs/ice-oracle.md, "Model bugs found").
-fn model_bug(case: &Case) -> Option<&'static str> {
-    use Filtering::{AddressDependent as Adf, EndpointIndependent as Eif};
-    const APDM: Mapping = Mapping::AddressAndPortDependent;
-    if case.udp_blocked_at_a {
-        return Some(
-            "a passive TCP relayed candidate never gets a TURN permission, \
-             so no TCP pair ever forms",
-        );
-    }
-    let cascade = [
-        ((APDM, Eif), (APDM, Eif)),
-        ((APDM, Eif), (APDM, Adf)),
-        ((APDM, Adf), (APDM, Eif)),
-    ];
-    cascade.contains(&(case.a, case.b)).then_some(
-        "triggered checks to ever new peer-reflexive addresses starve the ordinary checks",
-    )
-}
 
 // ----- cases ------------------------------------------------------------------
 
@@ -1001,7 +979,7 @@ fn the_model_nominates_what_a_real_ice_agent_nominates() {
     print!("{matrix}");
     let disagreements: Vec<String> = rows
         .iter()
-        .filter(|r| r.model != r.oracle && model_bug(&r.case).is_none())
+        .filter(|r| r.model != r.oracle)
         .map(Row::to_string)
         .collect();
     assert!(
@@ -1020,38 +998,23 @@ fn the_model_nominates_what_a_real_ice_agent_nominates() {
     );
 }
 
+/// Whether the Edge also installs permissions for every IP the peer
+/// signalled (RFC 8445 §7.2.1) or only for IPs its owner sent to (MS-TURN)
+/// decides no case: with UDP blocked at A, A's TCP relayed candidate sends
+/// its own checks towards B's server-reflexive address, which installs the
+/// permission B's replies need.
 #[test]
-#[ignore = "model bugs: triggered-check cascade (APDM+EIF/ADF on both sides); no TCP pair ever forms (UDP blocked)"]
-fn model_bugs_agree_with_the_oracle() {
-    let failing: Vec<String> = Case::all()
-        .into_iter()
-        .filter(|c| model_bug(c).is_some())
-        .map(|c| run(c, Permissions::AlsoForSignalled))
-        .filter(|r| r.model != r.oracle)
-        .map(|r| format!("{r}: {}", model_bug(&r.case).expect("a listed bug")))
-        .collect();
-    assert!(failing.is_empty(), "{}", failing.join("\n"));
-}
-
-/// The permission policy decides only the TCP cases: with permissions made
-/// by sending alone (MS-TURN), the UDP matrix is the same, and with UDP
-/// blocked no pair forms, because a passive TCP relay's owner only ever
-/// sends to the peer's TCP candidates, whose IPs (the peer's private host
-/// address, the Edge) are never the IP its connection comes from.
-#[test]
-fn turn_permissions_made_only_by_sending_change_only_the_tcp_cases() {
+fn the_turn_permission_policy_decides_no_case() {
     let by_sending = rows(Permissions::BySending);
     let signalled = rows(Permissions::AlsoForSignalled);
     for (s, f) in by_sending.iter().zip(&signalled) {
+        assert_eq!(s.oracle, f.oracle, "{s} / {f}");
         if s.case.udp_blocked_at_a {
-            assert_eq!(s.oracle, Verdict::NoPair, "{s}");
             assert_eq!(
-                f.oracle,
+                s.oracle,
                 Verdict::Pair(MediaPathKind::Relay, Protocol::Tcp),
-                "{f}"
+                "{s}"
             );
-        } else {
-            assert_eq!(s.oracle, f.oracle, "{s} / {f}");
         }
     }
 }
