@@ -1161,8 +1161,8 @@ fn meeting_sizes_must_be_probabilities_of_whole_sizes() {
     assert_eq!(
         scenario_problems(&scenario),
         format!(
-            "{sizes}: error: persona \"teams-office\": meeting size \"1\" = 0.5: sizes are whole numbers from 2, probabilities between 0 and 1\n\
-             {sizes}: error: persona \"teams-office\": meeting size \"6\" = 1.5: sizes are whole numbers from 2, probabilities between 0 and 1\n\
+            "{sizes}: error: persona \"teams-office\": meeting size \"1\" = 0.5: sizes are whole numbers from 2 to 1000, probabilities between 0 and 1\n\
+             {sizes}: error: persona \"teams-office\": meeting size \"6\" = 1.5: sizes are whole numbers from 2 to 1000, probabilities between 0 and 1\n\
              {sizes}: error: persona \"teams-office\": meeting size probabilities sum to 0.5, not 1\n"
         )
     );
@@ -1474,6 +1474,62 @@ fn a_huge_duration_is_an_error_not_an_abort() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("duration"));
+}
+
+#[test]
+fn durations_are_at_most_a_year() {
+    let year = edit(SCENARIO, &[("\"8h\"", "\"365d\"")]);
+    study(TOPOLOGY, &year).unwrap_or_else(|e| panic!("{}", e.render()));
+    let scenario = edit(
+        SCENARIO,
+        &[(
+            "duration = \"8h\"",
+            "duration = \"366d\"\n\n[[failure]]\nelement = \"office-isp\"\nat = \"1h\"\nfor = \"9000h\"",
+        )],
+    );
+    assert_eq!(
+        scenario_problems(&scenario),
+        format!(
+            "{}: error: scenario: the duration \"366d\" is longer than callflow simulates\n  help: durations are at most one year (\"365d\")\n\
+             {}: error: failure \"office-isp\": the duration \"9000h\" is longer than callflow simulates\n  help: durations are at most one year (\"365d\")\n",
+            at(S, &scenario, "\"366d\""),
+            at(S, &scenario, "\"9000h\""),
+        )
+    );
+}
+
+#[test]
+fn a_run_has_at_most_100000_bins() {
+    let scenario = edit(
+        SCENARIO,
+        &[("duration = \"8h\"", "duration = \"8h\"\nbin = \"100ms\"")],
+    );
+    assert_eq!(
+        scenario_problems(&scenario),
+        format!(
+            "{}: error: scenario: a 100ms bin cuts the 8h00m run into more than 100000 bins\n  help: use a bin of at least 288ms\n",
+            at(S, &scenario, "\"100ms\"")
+        )
+    );
+    let enough = edit(
+        SCENARIO,
+        &[("duration = \"8h\"", "duration = \"8h\"\nbin = \"288ms\"")],
+    );
+    study(TOPOLOGY, &enough).unwrap_or_else(|e| panic!("{}", e.render()));
+}
+
+#[test]
+fn a_meeting_has_at_most_1000_participants() {
+    let scenario = edit(SCENARIO, &[("\"11\" = 0.05", "\"1001\" = 0.05")]);
+    assert_eq!(
+        scenario_problems(&scenario),
+        format!(
+            "{}: error: persona \"teams-office\": meeting size \"1001\" = 0.05: sizes are whole numbers from 2 to 1000, probabilities between 0 and 1\n\
+             {}: error: persona \"teams-office\": meeting size probabilities sum to 0.95, not 1\n",
+            at(S, &scenario, "{ \"4\""),
+            at(S, &scenario, "{ \"4\""),
+        )
+    );
 }
 
 // ----- the command line ----------------------------------------------------------

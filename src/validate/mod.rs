@@ -24,7 +24,7 @@ use crate::config::{self, Tree};
 use crate::diag::{Diagnostic, Diagnostics, InvalidInput, SourceFile, element};
 use crate::model::{Scenario, Topology};
 
-pub use scenario::{MAX_BINS, MAX_DURATION, validate_scenario};
+pub use scenario::{MAX_BINS, MAX_DURATION, MAX_MEETING_SIZE, validate_scenario};
 pub use topology::validate_topology;
 
 /// A topology with the scenario meant for it, and every variant built.

@@ -25,6 +25,11 @@ pub const MAX_DURATION: SimDuration = SimDuration::from_hours(365 * 24);
 /// A day in one-second bins fits.
 pub const MAX_BINS: u64 = 100_000;
 
+/// The largest meeting a persona may hold: Teams' limit on interactive
+/// meeting attendees. Each simulated meeting lists its participants, so
+/// the size is bounded up front.
+pub const MAX_MEETING_SIZE: u32 = 1_000;
+
 /// Validates a raw scenario against its topology. Returns `None` when it is
 /// too broken to build; problems are added to `diags` either way.
 pub fn validate_scenario(
@@ -572,8 +577,8 @@ impl Checker<'_> {
             let mut mix = Vec::new();
             for (k, w) in sizes.get_ref() {
                 match k.parse::<u32>() {
-                    Ok(n) if n >= 2 && w.is_finite() && (0.0..=1.0).contains(w) => mix.push((n, *w)),
-                    _ => self.err(&sizes.span(), label, format!("meeting size \"{k}\" = {w}: sizes are whole numbers from 2, probabilities between 0 and 1")),
+                    Ok(n) if (2..=MAX_MEETING_SIZE).contains(&n) && w.is_finite() && (0.0..=1.0).contains(w) => mix.push((n, *w)),
+                    _ => self.err(&sizes.span(), label, format!("meeting size \"{k}\" = {w}: sizes are whole numbers from 2 to {MAX_MEETING_SIZE}, probabilities between 0 and 1")),
                 }
             }
             let total: f64 = mix.iter().map(|(_, w)| w).sum();
