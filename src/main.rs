@@ -224,7 +224,10 @@ fn validate_command(topology: PathBuf, scenario: Option<PathBuf>) -> Result<(), 
 fn print_out(text: &str) -> Result<(), Failure> {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::Other(
             anyhow::Error::new(e).context("writing to standard output"),
         )),

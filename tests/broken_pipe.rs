@@ -44,10 +44,18 @@ fn trace_json_read_one_line_then_closed_exits_0_quietly() {
 #[test]
 fn trace_text_and_graph_into_a_closed_pipe_exit_0_quietly() {
     for args in [
-        &["trace", "topologies/multi-site.toml", "scenarios/multi-site.toml"][..],
+        &[
+            "trace",
+            "topologies/multi-site.toml",
+            "scenarios/multi-site.toml",
+        ][..],
         &["graph", "topologies/multi-site.toml"][..],
         &["graph", "topologies/multi-site.toml", "--format", "dot"][..],
-        &["validate", "topologies/multi-site.toml", "scenarios/multi-site.toml"][..],
+        &[
+            "validate",
+            "topologies/multi-site.toml",
+            "scenarios/multi-site.toml",
+        ][..],
     ] {
         let mut child = spawn(args);
         // Closed before the command has loaded its files, so its first

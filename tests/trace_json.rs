@@ -124,10 +124,7 @@ fn every_field_of_every_example_trace_is_documented_and_nothing_else() {
     }
     // Each object was seen, with ICE detail and routes among them.
     let objects: Vec<&str> = emitted_fields.keys().map(String::as_str).collect();
-    assert_eq!(
-        objects,
-        ["document", "hop", "ice", "leg", "probe", "route"]
-    );
+    assert_eq!(objects, ["document", "hop", "ice", "leg", "probe", "route"]);
     for (object, fields) in &emitted_fields {
         let listed = documented.get(object).cloned().unwrap_or_default();
         let missing: Vec<&String> = fields.difference(&listed).collect();
@@ -172,13 +169,20 @@ fn the_example_in_the_page_is_a_trace_document_with_documented_fields() {
         .find(|p| p["name"] == "hq-media")
         .expect("the hq-media probe");
     assert_eq!(example["probes"][0]["name"], probe["name"]);
-    assert_eq!(example["probes"][0]["legs"][0]["verdict"], probe["legs"][0]["verdict"]);
-    assert_eq!(example["probes"][0]["legs"][0]["segments"], probe["legs"][0]["segments"]);
+    assert_eq!(
+        example["probes"][0]["legs"][0]["verdict"],
+        probe["legs"][0]["verdict"]
+    );
+    assert_eq!(
+        example["probes"][0]["legs"][0]["segments"],
+        probe["legs"][0]["segments"]
+    );
 }
 
 #[test]
 fn the_documented_tables_are_read_by_object() {
-    let page = "## `a`\n\n| field | type |\n|---|---|\n| `x` | string |\n\n## Example\n\n| `y` | no |\n";
+    let page =
+        "## `a`\n\n| field | type |\n|---|---|\n| `x` | string |\n\n## Example\n\n| `y` | no |\n";
     let d = documented(page);
     assert_eq!(d.len(), 1);
     assert_eq!(d["a"], BTreeSet::from(["x".to_string()]));

@@ -124,7 +124,10 @@ struct Step<'p> {
 impl<'de> MapAccess<'de> for Step<'_> {
     type Error = Error;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Error> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
         match self.key.take() {
             Some(k) => seed.deserialize(BorrowedStrDeserializer::new(k)).map(Some),
             None => Ok(None),

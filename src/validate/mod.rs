@@ -150,7 +150,13 @@ pub fn study_from_sources(
     let (topology, topology_broken) =
         topology::build_topology(&topology_file, &raw_topology, &mut diags);
     let scenario = topology.as_ref().and_then(|t| {
-        scenario::check_scenario(&scenario_file, &raw_scenario, t, &topology_broken, &mut diags)
+        scenario::check_scenario(
+            &scenario_file,
+            &raw_scenario,
+            t,
+            &topology_broken,
+            &mut diags,
+        )
     });
     let (Some(topology), Some(scenario)) = (topology, scenario) else {
         return Err(diags);
