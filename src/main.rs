@@ -2,6 +2,8 @@
 //!
 //! Exit codes: 0 success; 1 a failure while running or writing results;
 //! 2 invalid input (bad files or bad arguments). Documented in README.md.
+//! Standard output closed early by its reader (`callflow trace … | head`)
+//! is not a failure: the command stops writing and exits 0, quietly.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,7 +45,7 @@ enum Command {
     /// Trace a scenario's probes hop by hop: forward and return paths, every
     /// decision, and a verdict for each flow or participant.
     #[command(
-        after_help = "Examples:\n  callflow trace topologies/multi-site.toml scenarios/multi-site.toml\n  callflow trace topologies/teaching/asymmetric-a.toml scenarios/teaching.toml --probe asymmetric-a --svg asym.svg\n  callflow trace topologies/seed-online.toml scenarios/seed-tables.toml --format json"
+        after_help = "Examples:\n  callflow trace topologies/multi-site.toml scenarios/multi-site.toml\n  callflow trace topologies/teaching/asymmetric-a.toml scenarios/teaching/asymmetric-a.toml --probe media\n  callflow trace topologies/seed/online.toml scenarios/seed-tables.toml --format json"
     )]
     Trace {
         /// The topology file.
@@ -193,21 +195,44 @@ impl From<LoadError> for Failure {
 }
 
 fn validate_command(topology: PathBuf, scenario: Option<PathBuf>) -> Result<(), Failure> {
-    match scenario {
+    let text = match scenario {
         None => {
             let t = validate::load_topology(&topology)?;
-            println!("{}: valid", topology.display());
-            println!("{}", callflow::summary::topology(&t));
+            format!(
+                "{}: valid\n{}\n",
+                topology.display(),
+                callflow::summary::topology(&t)
+            )
         }
         Some(scenario) => {
             let study = validate::load_study(&topology, &scenario)?;
-            println!("{}: valid", topology.display());
-            println!("{}", callflow::summary::topology(&study.topology));
-            println!("{}: valid", scenario.display());
-            println!("{}", callflow::summary::scenario(&study));
+            format!(
+                "{}: valid\n{}\n{}: valid\n{}\n",
+                topology.display(),
+                callflow::summary::topology(&study.topology),
+                scenario.display(),
+                callflow::summary::scenario(&study)
+            )
         }
+    };
+    print_out(&text)
+}
+
+/// Writes `text` to standard output. A reader that stops early (`| head`)
+/// closes the pipe: that ends the output, not the command, so a broken
+/// pipe counts as success and prints nothing more.
+fn print_out(text: &str) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::Other(
+            anyhow::Error::new(e).context("writing to standard output"),
+        )),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 fn trace_command(
@@ -230,13 +255,13 @@ fn trace_command(
     }
     let traces = callflow::trace::trace_probes(t, s, probe.as_deref());
     match format {
-        TraceFormat::Text => print!("{}", callflow::trace::render_text(t, &traces)),
+        TraceFormat::Text => print_out(&callflow::trace::render_text(t, &traces))?,
         TraceFormat::Json => {
             let doc = callflow::trace::document(t, s, &traces);
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&doc).map_err(|e| Failure::Other(e.into()))?
-            );
+            let mut text =
+                serde_json::to_string_pretty(&doc).map_err(|e| Failure::Other(e.into()))?;
+            text.push('\n');
+            print_out(&text)?;
         }
     }
     if let Some(path) = svg {
@@ -262,15 +287,7 @@ fn graph_command(
         Some(path) => callflow::output::write_atomic(&path, text.as_bytes())
             .with_context(|| format!("writing {}", path.display()))
             .map_err(Failure::Other),
-        None => {
-            use std::io::Write;
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-                .context("writing to standard output")
-                .map_err(Failure::Other)
-        }
+        None => print_out(&text),
     }
 }
 
@@ -302,8 +319,11 @@ fn run_command(
     callflow::output::write_dir_atomic(&dir, &result.files)
         .map_err(|e| Failure::Other(anyhow::anyhow!("writing {}: {e}", dir.display())))?;
     if !quiet {
-        print!("{}", callflow::run::terminal_summary(&result.summary));
-        println!("\n  results in {}", dir.display());
+        print_out(&format!(
+            "{}\n  results in {}\n",
+            callflow::run::terminal_summary(&result.summary),
+            dir.display()
+        ))?;
     }
     Ok(())
 }

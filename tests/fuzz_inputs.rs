@@ -14,16 +14,15 @@
 //! set) and sized to finish in well under 30 s; set `PROPTEST_CASES` for a
 //! deeper search.
 //!
-//! Two known crashes (kept as ignored tests in tests/validation.rs) are
-//! stepped around by [`known_crash`] so the rest of the search keeps
-//! running; remove that guard when both are fixed.
+//! Two crashes this search once stepped around (a huge `duration`, and a
+//! failure whose `at` + `for` overflowed) are fixed; their regression
+//! tests are in tests/validation.rs, and nothing is skipped any more.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use callflow::diag::{Diagnostic, Diagnostics, SourceFile};
-use callflow::units::parse_duration;
 use callflow::validate::{LoadError, load_study, load_topology, study_from_sources};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
@@ -178,45 +177,6 @@ fn check_position(d: &Diagnostic, files: &[&Source]) -> Result<(), TestCaseError
         width
     );
     Ok(())
-}
-
-/// Inputs that may hit a crash already reported (each kept as an ignored
-/// test in tests/validation.rs). Checking them would abort or fail the
-/// run, so they are skipped; delete this guard when both are fixed.
-///
-/// - `a_huge_duration_is_an_error_not_an_abort`: one profile weight is
-///   allocated per hour of the run;
-/// - `a_failure_lasting_for_ever_is_an_error_not_a_panic`: a failure's
-///   `at` + `for` overflows, which needs one of them above 2^63 µs.
-///
-/// Both need a duration far beyond any run, so any quoted string that
-/// reads as one (wherever it sits: a mutation may have moved it, and a
-/// variant can patch it in) marks the input. Read as text, not TOML, so an
-/// unrelated problem elsewhere in the file cannot hide it.
-fn known_crash(scenario: &str) -> Option<&'static str> {
-    const LIMIT: u64 = (1 << 20) * 3_600_000_000; // 2^20 hours, in µs
-    let huge = quoted(scenario)
-        .filter_map(|s| parse_duration(s).ok())
-        .any(|d| d.as_micros() > LIMIT);
-    huge.then_some("a duration over 2^20 hours")
-}
-
-/// The contents of `"…"` and `'…'` strings, line by line.
-fn quoted(text: &str) -> impl Iterator<Item = &str> {
-    text.lines().flat_map(|line| {
-        let mut out = Vec::new();
-        let mut rest = line;
-        while let Some(open) = rest.find(['"', '\'']) {
-            let quote = rest[open..].chars().next().unwrap_or('"');
-            let after = &rest[open + 1..];
-            let Some(close) = after.find(quote) else {
-                break;
-            };
-            out.push(&after[..close]);
-            rest = &after[close + 1..];
-        }
-        out
-    })
 }
 
 fn config(cases: u32) -> Config {
@@ -570,12 +530,6 @@ fn check_target(target: &Target, mutations: &[Mutation]) -> Result<(), TestCaseE
             Some(&changed),
         )
     };
-    if let Some(s) = scenario
-        && let Some(bug) = known_crash(&s.text)
-    {
-        // Counted as rejected so a search stepping around a bug too often shows.
-        return Err(TestCaseError::reject(bug));
-    }
     check(topology, scenario)
 }
 
@@ -647,9 +601,6 @@ fn document() -> impl Strategy<Value = String> {
 /// Writes `bytes` to a file and loads it through the file API, which
 /// also checks the text is UTF-8.
 fn load_bytes(bytes: &[u8], as_topology: bool) -> Result<(), TestCaseError> {
-    if !as_topology && known_crash(&String::from_utf8_lossy(bytes)).is_some() {
-        return Ok(());
-    }
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("input.toml");
     std::fs::write(&path, bytes).expect("writable");
@@ -696,9 +647,7 @@ proptest! {
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let input = Source { path: "random.toml".into(), text };
         check(&input, None)?;
-        if known_crash(&input.text).is_none() {
-            check(online_topology(), Some(&input))?;
-        }
+        check(online_topology(), Some(&input))?;
     }
 
     /// Random documents in the formats' own vocabulary get past the parser
@@ -708,10 +657,8 @@ proptest! {
         let t = Source { path: "t.toml".into(), text: topology };
         let s = Source { path: "s.toml".into(), text: scenario };
         check(&t, None)?;
-        if known_crash(&s.text).is_none() {
-            check(&t, Some(&s))?;
-            check(online_topology(), Some(&s))?;
-        }
+        check(&t, Some(&s))?;
+        check(online_topology(), Some(&s))?;
     }
 }
 
@@ -809,28 +756,4 @@ fn mutations_change_what_they_say() {
     assert_eq!(apply(text, &Mutation::EmptyString(0)), "a = \"\"\nb = 12\n");
     // Truncation never splits a character.
     assert_eq!(apply("é", &Mutation::Truncate(1)), "");
-}
-
-#[test]
-fn known_crashes_are_recognised_and_nothing_else() {
-    let huge = Some("a duration over 2^20 hours");
-    assert_eq!(known_crash("duration = \"4294967296h\""), huge);
-    assert_eq!(
-        known_crash("[[variant]]\nname = \"v\"\nscenario = { duration = \"99999999h\" }"),
-        huge
-    );
-    assert_eq!(
-        known_crash("[[failure]]\nat = '7h'\nfor = \"18446744073709549568us\""),
-        huge
-    );
-    // Another problem in the file does not hide it.
-    assert_eq!(
-        known_crash("count = 99999999999999999999\nduration = \"4294967296h\""),
-        huge
-    );
-    assert_eq!(
-        known_crash("duration = \"100d\"\nname = \"4294967296h"),
-        None
-    );
-    assert_eq!(known_crash("[[failure]]\nat = \"7h\"\nfor = \"1h\""), None);
 }

@@ -13,6 +13,7 @@
 //! Leaves out meaning: quantities stay strings and references stay names
 //! until [`crate::validate`] turns the raw structs into the model.
 
+mod keys;
 pub mod patch;
 pub mod scenario;
 pub mod topology;
@@ -57,15 +58,17 @@ pub(crate) fn read<T: DeserializeOwned>(
         unknown.push(path_segments(&path));
     });
     for path in unknown {
-        let key = path.last().cloned().unwrap_or_default();
-        let (span, siblings) = locate(value, &path);
+        let Some((key, table)) = path.split_last() else {
+            continue;
+        };
+        let span = locate(value, &path);
         let d = diags.error(
             file,
             &span,
             element.map(str::to_string),
             format!("unknown key `{key}`"),
         );
-        if let Some(near) = did_you_mean(&key, siblings.iter().map(String::as_str)) {
+        if let Some(near) = did_you_mean(key, keys::known_keys::<T>(table)) {
             d.help = Some(format!("did you mean `{near}`?"));
         }
     }
@@ -141,6 +144,8 @@ fn path_segments(path: &serde_ignored::Path<'_>) -> Vec<String> {
                 out.push(index.to_string());
                 p = parent;
             }
+            // A span wrapper is no table of the file.
+            Path::Map { parent, key } if key == keys::SPANNED_VALUE => p = parent,
             Path::Map { parent, key } => {
                 out.push(key.clone());
                 p = parent;
@@ -154,12 +159,11 @@ fn path_segments(path: &serde_ignored::Path<'_>) -> Vec<String> {
     out
 }
 
-/// The span of the key at `path` inside `value`, and the names of the keys
-/// beside it (for suggestions). Falls back to the deepest span reached.
-fn locate(value: &Spanned<DeValue<'_>>, path: &[String]) -> (Range<usize>, Vec<String>) {
+/// The span of the key at `path` inside `value`. Falls back to the deepest
+/// span reached.
+fn locate(value: &Spanned<DeValue<'_>>, path: &[String]) -> Range<usize> {
     let mut current = value;
     let mut span = value.span();
-    let mut siblings = Vec::new();
     for step in path {
         let segment = match step.parse::<usize>() {
             Ok(i) if current.get_ref().is_array() => Segment::Index(i),
@@ -167,7 +171,6 @@ fn locate(value: &Spanned<DeValue<'_>>, path: &[String]) -> (Range<usize>, Vec<S
         };
         match (segment, current.get_ref()) {
             (Segment::Key(k), DeValue::Table(t)) => {
-                siblings = t.keys().map(|k| k.get_ref().to_string()).collect();
                 let Some((key, v)) = t.get_key_value(k.as_str()) else {
                     break;
                 };
@@ -182,8 +185,7 @@ fn locate(value: &Spanned<DeValue<'_>>, path: &[String]) -> (Range<usize>, Vec<S
             _ => break,
         }
     }
-    siblings.retain(|s| Some(s) != path.last());
-    (span, siblings)
+    span
 }
 
 /// Reports a top-level key the file format does not have.

@@ -24,7 +24,7 @@ use crate::config::{self, Tree};
 use crate::diag::{Diagnostic, Diagnostics, InvalidInput, SourceFile, element};
 use crate::model::{Scenario, Topology};
 
-pub use scenario::validate_scenario;
+pub use scenario::{MAX_BINS, MAX_DURATION, MAX_MEETING_SIZE, validate_scenario};
 pub use topology::validate_topology;
 
 /// A topology with the scenario meant for it, and every variant built.
@@ -147,10 +147,17 @@ pub fn study_from_sources(
     };
     let raw_topology = RawTopology::read(&topology_file, &topology_tree, &mut diags);
     let raw_scenario = RawScenario::read(&scenario_file, &scenario_tree, &mut diags);
-    let topology = validate_topology(&topology_file, &raw_topology, &mut diags);
-    let scenario = topology
-        .as_ref()
-        .and_then(|t| validate_scenario(&scenario_file, &raw_scenario, t, &mut diags));
+    let (topology, topology_broken) =
+        topology::build_topology(&topology_file, &raw_topology, &mut diags);
+    let scenario = topology.as_ref().and_then(|t| {
+        scenario::check_scenario(
+            &scenario_file,
+            &raw_scenario,
+            t,
+            &topology_broken,
+            &mut diags,
+        )
+    });
     let (Some(topology), Some(scenario)) = (topology, scenario) else {
         return Err(diags);
     };

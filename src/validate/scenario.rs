@@ -14,6 +14,22 @@ use crate::model::*;
 use crate::time::SimDuration;
 use crate::units::{DataSize, Ratio, parse_duration};
 
+/// The longest span a scenario may state, for the run or anything in it:
+/// one year (365 days). Longer is no planning question, and the cap bounds
+/// everything sized or summed from a duration (hourly weights, bins, the
+/// end of a failure) well inside the microsecond clock.
+pub const MAX_DURATION: SimDuration = SimDuration::from_hours(365 * 24);
+
+/// The most time-series bins a run may have (`duration / bin`): results
+/// hold every link's traffic per bin, so the count is bounded up front.
+/// A day in one-second bins fits.
+pub const MAX_BINS: u64 = 100_000;
+
+/// The largest meeting a persona may hold: Teams' limit on interactive
+/// meeting attendees. Each simulated meeting lists its participants, so
+/// the size is bounded up front.
+pub const MAX_MEETING_SIZE: u32 = 1_000;
+
 /// Validates a raw scenario against its topology. Returns `None` when it is
 /// too broken to build; problems are added to `diags` either way.
 pub fn validate_scenario(
@@ -22,11 +38,29 @@ pub fn validate_scenario(
     topology: &Topology,
     diags: &mut Diagnostics,
 ) -> Option<Scenario> {
+    check_scenario(file, raw, topology, &BTreeSet::new(), diags)
+}
+
+/// [`validate_scenario`] against a topology whose elements named in
+/// `topology_broken` failed to build (and were reported there): references
+/// to them are not reported again.
+pub(crate) fn check_scenario(
+    file: &SourceFile,
+    raw: &RawScenario,
+    topology: &Topology,
+    topology_broken: &BTreeSet<String>,
+    diags: &mut Diagnostics,
+) -> Option<Scenario> {
     let mut v = Checker {
         file,
         topology,
         diags,
-        broken: raw.broken_names.iter().cloned().collect(),
+        broken: raw
+            .broken_names
+            .iter()
+            .chain(topology_broken)
+            .cloned()
+            .collect(),
     };
     let seed = match &raw.seed {
         None => 1,
@@ -72,11 +106,22 @@ pub fn validate_scenario(
         }),
     };
     let bin = v.duration(&raw.bin, SimDuration::from_mins(15), "scenario");
+    let bin_span = raw.bin.as_ref().map(|d| d.span()).unwrap_or(0..0);
     if bin == SimDuration::ZERO || bin > duration {
         v.err(
-            &raw.bin.as_ref().map(|d| d.span()).unwrap_or(0..0),
+            &bin_span,
             "scenario",
             "the bin width must be above zero and at most the duration",
+        );
+    } else if duration.as_micros().div_ceil(bin.as_micros()) > MAX_BINS {
+        v.err_help(
+            &bin_span,
+            "scenario",
+            format!("a {bin} bin cuts the {duration} run into more than {MAX_BINS} bins"),
+            format!(
+                "use a bin of at least {}",
+                SimDuration::from_micros(duration.as_micros().div_ceil(MAX_BINS))
+            ),
         );
     }
     let conference_rule = match &raw.conference_rule {
@@ -157,9 +202,15 @@ pub fn validate_scenario(
             continue;
         }
         let index_at_lan = |lan: NodeId| groups.iter().filter(|x| x.lan == lan).count();
-        if let Some(group) = v.group(g, &label, &personas, &index_at_lan) {
-            groups.push(group);
-            group_spans.push(g.name.span());
+        match v.group(g, &label, &personas, &index_at_lan) {
+            Some(group) => {
+                groups.push(group);
+                group_spans.push(g.name.span());
+            }
+            // Reported here; probes naming it need not say it is missing.
+            None => {
+                v.broken.insert(g.name.get_ref().clone());
+            }
         }
     }
 
@@ -290,10 +341,30 @@ impl Checker<'_> {
     fn duration(&mut self, q: &Option<Quantity>, default: SimDuration, label: &str) -> SimDuration {
         match q {
             None => default,
-            Some(q) => parse_duration(q.get_ref()).unwrap_or_else(|e| {
+            Some(q) => self.checked_duration(q, label).unwrap_or(default),
+        }
+    }
+
+    /// A duration of at most [`MAX_DURATION`], or `None` (reported).
+    fn checked_duration(&mut self, q: &Quantity, label: &str) -> Option<SimDuration> {
+        match parse_duration(q.get_ref()) {
+            Ok(d) if d <= MAX_DURATION => Some(d),
+            Ok(_) => {
+                self.err_help(
+                    &q.span(),
+                    label,
+                    format!(
+                        "the duration \"{}\" is longer than callflow simulates",
+                        q.get_ref()
+                    ),
+                    "durations are at most one year (\"365d\")",
+                );
+                None
+            }
+            Err(e) => {
                 self.err(&q.span(), label, e.to_string());
-                default
-            }),
+                None
+            }
         }
     }
 
@@ -420,10 +491,13 @@ impl Checker<'_> {
         let name = f.element.get_ref();
         let link = match self.topology.names.get(name.as_str()) {
             Some(Named::Link(l)) => Some(*l),
-            Some(Named::Circuit(c)) => Some(self.topology.circuit(*c).primary),
+            Some(Named::Circuit(c)) => self.topology.circuits.get(c.0 as usize).map(|c| c.primary),
             _ => None,
         };
         let Some(link) = link else {
+            if self.broken.contains(name) {
+                return None; // already reported where it is declared
+            }
             let near = did_you_mean(name, self.topology.names.keys().map(String::as_str))
                 .map(str::to_string);
             let msg = format!("\"{name}\" is not a link or circuit");
@@ -438,8 +512,11 @@ impl Checker<'_> {
             }
             return None;
         };
-        let at = self.duration(&Some(f.at.clone()), SimDuration::ZERO, &label);
-        let lasts = self.duration(&Some(f.lasts.clone()), SimDuration::ZERO, &label);
+        let at = self.checked_duration(&f.at, &label);
+        let lasts = self.checked_duration(&f.lasts, &label);
+        let (Some(at), Some(lasts)) = (at, lasts) else {
+            return None;
+        };
         if at >= duration || lasts == SimDuration::ZERO {
             self.err(
                 &f.at.span(),
@@ -500,8 +577,8 @@ impl Checker<'_> {
             let mut mix = Vec::new();
             for (k, w) in sizes.get_ref() {
                 match k.parse::<u32>() {
-                    Ok(n) if n >= 2 && w.is_finite() && (0.0..=1.0).contains(w) => mix.push((n, *w)),
-                    _ => self.err(&sizes.span(), label, format!("meeting size \"{k}\" = {w}: sizes are whole numbers from 2, probabilities between 0 and 1")),
+                    Ok(n) if (2..=MAX_MEETING_SIZE).contains(&n) && w.is_finite() && (0.0..=1.0).contains(w) => mix.push((n, *w)),
+                    _ => self.err(&sizes.span(), label, format!("meeting size \"{k}\" = {w}: sizes are whole numbers from 2 to {MAX_MEETING_SIZE}, probabilities between 0 and 1")),
                 }
             }
             let total: f64 = mix.iter().map(|(_, w)| w).sum();

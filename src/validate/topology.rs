@@ -29,6 +29,17 @@ pub fn validate_topology(
     raw: &RawTopology,
     diags: &mut Diagnostics,
 ) -> Option<Topology> {
+    build_topology(file, raw, diags).0
+}
+
+/// [`validate_topology`], also returning the names of the elements that
+/// failed to build (each already reported where it is declared), so a
+/// scenario naming one is not reported again.
+pub(crate) fn build_topology(
+    file: &SourceFile,
+    raw: &RawTopology,
+    diags: &mut Diagnostics,
+) -> (Option<Topology>, BTreeSet<String>) {
     let mut b = Builder::new(file, raw, diags);
     b.elements();
     b.links();
@@ -37,7 +48,8 @@ pub fn validate_topology(
     b.endpoints();
     b.tenant();
     b.checks();
-    b.finish()
+    let broken = std::mem::take(&mut b.broken);
+    (b.finish(), broken)
 }
 
 /// The name topologies use for the shipped endpoint catalog.
@@ -243,6 +255,20 @@ impl<'a> Builder<'a> {
         }))
     }
 
+    /// The node declared with `name`, if that declaration holds the name: a
+    /// duplicate-named element was reported where it is declared and is
+    /// built no further (its name leads to the first holder, or to the
+    /// reserved Internet node).
+    fn node_of(&self, name: &Spanned<String>) -> Option<NodeId> {
+        if self.spans.get(name.get_ref()) != Some(&name.span()) {
+            return None;
+        }
+        match self.names.get(name.get_ref()) {
+            Some(Named::Node(n)) => Some(*n),
+            _ => None,
+        }
+    }
+
     /// Resolves a reference to a node, reporting unknown names with a suggestion.
     fn node_ref(&mut self, name: &Spanned<String>, label: &str, role: &str) -> Option<NodeId> {
         let n = name.get_ref();
@@ -286,7 +312,7 @@ impl<'a> Builder<'a> {
 
     fn prefix(&mut self, s: &Spanned<String>, label: &str) -> Option<IpNet> {
         let text = s.get_ref().trim();
-        match IpNet::from_str(text) {
+        match parse_prefix(s) {
             Ok(p) if p.trunc() != p => {
                 self.err_help(
                     &s.span(),
@@ -664,7 +690,7 @@ impl<'a> Builder<'a> {
     fn site_pac(&mut self, s: &RawSite) {
         let Some(pac) = &s.pac else { return };
         let label = element("site", s.name.get_ref());
-        let Some(Named::Node(node)) = self.names.get(s.name.get_ref()).copied() else {
+        let Some(node) = self.node_of(&s.name) else {
             return;
         };
         match self.names.get(pac.get_ref()).copied() {
@@ -1714,6 +1740,28 @@ impl<'a> Builder<'a> {
         self.attachments();
         let pending = std::mem::take(&mut self.pending);
         self.pending_ids = pending.iter().map(|p| self.make_link(p)).collect();
+        // A link that failed to build was reported where it is declared; its
+        // name must not keep the placeholder id, or every reference to it
+        // would resolve to some other link.
+        let built: BTreeSet<&str> = pending
+            .iter()
+            .zip(&self.pending_ids)
+            .filter(|(_, id)| id.is_some())
+            .map(|(p, _)| p.name.as_str())
+            .collect();
+        for p in pending.iter().filter(|p| !built.contains(p.name.as_str())) {
+            if let Some(Named::Link(_)) = self.names.get(&p.name) {
+                self.forget(&p.name);
+            }
+        }
+    }
+
+    /// Drops a registered name whose element failed to build (its problem is
+    /// already reported), so references to it stay quiet instead of
+    /// resolving to a placeholder.
+    fn forget(&mut self, name: &str) {
+        self.names.remove(name);
+        self.broken.insert(name.to_string());
     }
 
     fn explicit_link(&mut self, l: &RawLink) {
@@ -1751,6 +1799,9 @@ impl<'a> Builder<'a> {
         let placeholder = Named::Link(LinkId(Default::default()));
         let registered = self.register(&l.name, &label, placeholder);
         let (Some(kind), Some(a), Some(b), true, 2) = (kind, a, b, registered, ends.len()) else {
+            if registered {
+                self.forget(l.name.get_ref());
+            }
             return;
         };
         if a == b {
@@ -1759,6 +1810,7 @@ impl<'a> Builder<'a> {
                 &label,
                 "a link's two ends are the same element",
             );
+            self.forget(l.name.get_ref());
             return;
         }
         self.pending.push(PendingLink {
@@ -1790,7 +1842,7 @@ impl<'a> Builder<'a> {
         for s in &raw.servers {
             if let Some(at) = &s.at {
                 self.attach(
-                    s.name.get_ref(),
+                    &s.name,
                     &format!("{}-lan", s.name.get_ref()),
                     at,
                     &element("server", s.name.get_ref()),
@@ -1800,7 +1852,7 @@ impl<'a> Builder<'a> {
         for p in &raw.proxies {
             if let Some(at) = &p.at {
                 self.attach(
-                    p.name.get_ref(),
+                    &p.name,
                     &format!("{}-lan", p.name.get_ref()),
                     at,
                     &element("proxy", p.name.get_ref()),
@@ -1811,13 +1863,13 @@ impl<'a> Builder<'a> {
         for (node, e) in &edges {
             let label = element("edge", e.name.get_ref());
             let int = self.attach(
-                e.name.get_ref(),
+                &e.name,
                 &format!("{}-int", e.name.get_ref()),
                 &e.internal.at,
                 &label,
             );
             let ext = self.attach(
-                e.name.get_ref(),
+                &e.name,
                 &format!("{}-ext", e.name.get_ref()),
                 &e.external.at,
                 &label,
@@ -1831,14 +1883,12 @@ impl<'a> Builder<'a> {
 
     fn attach(
         &mut self,
-        element_name: &str,
+        element_name: &Spanned<String>,
         link_name: &str,
         at: &Spanned<String>,
         label: &str,
     ) -> Option<usize> {
-        let Some(Named::Node(node)) = self.names.get(element_name).copied() else {
-            return None;
-        };
+        let node = self.node_of(element_name)?;
         let target = self.node_ref(at, label, "`at`")?;
         if target == node {
             self.err(&at.span(), label, "an element cannot hang off itself");
@@ -2136,7 +2186,7 @@ impl<'a> Builder<'a> {
         let raw = self.raw;
         for s in &raw.servers {
             let label = element("server", s.name.get_ref());
-            let Some(Named::Node(node)) = self.names.get(s.name.get_ref()).copied() else {
+            let Some(node) = self.node_of(&s.name) else {
                 continue;
             };
             let edge = s.edge.as_ref().and_then(|e| {
@@ -2173,7 +2223,7 @@ impl<'a> Builder<'a> {
         for p in &raw.proxies {
             let Some(egress) = &p.egress else { continue };
             let label = element("proxy", p.name.get_ref());
-            let Some(Named::Node(node)) = self.names.get(p.name.get_ref()).copied() else {
+            let Some(node) = self.node_of(&p.name) else {
                 continue;
             };
             let Some(target) = self.node_ref(egress, &label, "egress") else {
@@ -2201,7 +2251,15 @@ impl<'a> Builder<'a> {
     fn circuits(&mut self) {
         let raw = self.raw;
         for c in &raw.circuits {
+            let id = CircuitId(self.circuits.len() as u16);
             self.circuit(c);
+            // A circuit that failed to build must not keep its id: the next
+            // circuit takes it, and references would index past the list.
+            if self.circuits.len() == id.0 as usize
+                && self.names.get(c.name.get_ref()) == Some(&Named::Circuit(id))
+            {
+                self.forget(c.name.get_ref());
+            }
         }
         // Partners' circuits: link them up and compute their reach.
         for id in 0..self.circuits.len() {
@@ -2531,10 +2589,10 @@ impl<'a> Builder<'a> {
                     "use a premium circuit, or one in the home region's geography",
                 );
             }
-            for (p, raw_p) in circuit.advertise.iter().zip(&c.advertise) {
-                if is_private(p) {
+            for (p, raw_p) in valid_prefixes(&c.advertise) {
+                if is_private(&p) {
                     self.err(&raw_p.span(), &label, format!("{p} is a private prefix; Microsoft peering accepts only public prefixes"));
-                } else if !self.customer_originates(p) {
+                } else if !self.customer_originates(&p) {
                     self.err_help(
                         &raw_p.span(),
                         &label,
@@ -2580,17 +2638,17 @@ impl<'a> Builder<'a> {
                 continue;
             };
             let label = element("link", l.name.get_ref());
-            let Some(prefixes) = self.graph[id.0].advertise.clone() else {
+            if self.graph[id.0].advertise.is_none() {
                 continue;
-            };
-            for (p, raw_p) in prefixes.iter().zip(list) {
-                if is_private(p) {
+            }
+            for (p, raw_p) in valid_prefixes(list) {
+                if is_private(&p) {
                     self.err(
                         &raw_p.span(),
                         &label,
                         format!("{p} is a private prefix; the Internet does not route it"),
                     );
-                } else if !self.customer_originates(p) {
+                } else if !self.customer_originates(&p) {
                     self.err(
                         &raw_p.span(),
                         &label,
@@ -2671,6 +2729,21 @@ struct BuiltOutside {
     firewall: Option<NodeId>,
     router: NodeId,
     nat: NodeId,
+}
+
+/// A prefix as written, parsed (host bits may be set).
+fn parse_prefix(s: &Spanned<String>) -> Result<IpNet, ipnet::AddrParseError> {
+    IpNet::from_str(s.get_ref().trim())
+}
+
+/// The prefixes of a list that [`Builder::prefix`] accepts, each with the
+/// text it was read from (the others were reported when it was read), so
+/// a later check places its problem at the prefix it is about.
+fn valid_prefixes(list: &[Spanned<String>]) -> impl Iterator<Item = (IpNet, &Spanned<String>)> {
+    list.iter().filter_map(|s| match parse_prefix(s) {
+        Ok(p) if p.trunc() == p => Some((p, s)),
+        _ => None,
+    })
 }
 
 fn with_default_capacity(mut props: RawLinkProperties, capacity: &str) -> RawLinkProperties {
