@@ -445,7 +445,10 @@ fn merge_command(parts: &[PathBuf], out: PathBuf, quiet: bool) -> Result<(), Fai
     callflow::output::write_dir_atomic(&out, &merged.result.files)
         .map_err(|e| Failure::Other(anyhow::anyhow!("writing {}: {e}", out.display())))?;
     if !quiet {
-        print!("{}", callflow::run::terminal_summary(&merged.result.summary));
+        print!(
+            "{}",
+            callflow::run::terminal_summary(&merged.result.summary)
+        );
         println!("\n  merged {} parts into {}", parts.len(), out.display());
     }
     Ok(())

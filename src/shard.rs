@@ -107,7 +107,9 @@ impl Shard {
     /// Shard `index` of `count`, checked.
     pub fn new(index: u32, count: u32) -> Result<Shard, ShardError> {
         if count == 0 {
-            return Err(ShardError::Spec("the shard count must be at least 1".into()));
+            return Err(ShardError::Spec(
+                "the shard count must be at least 1".into(),
+            ));
         }
         if index >= count {
             return Err(ShardError::Spec(format!(
@@ -133,15 +135,16 @@ impl Shard {
         var: impl Fn(&str) -> Option<String>,
         count: Option<u32>,
     ) -> Result<Shard, ShardError> {
-        let number = |name: &str| -> Result<Option<u32>, ShardError> {
-            match var(name) {
-                None => Ok(None),
-                Some(v) if v.trim().is_empty() => Ok(None),
-                Some(v) => v.trim().parse().map(Some).map_err(|_| {
-                    ShardError::Spec(format!("{name}={v:?} is not a whole number"))
-                }),
-            }
-        };
+        let number =
+            |name: &str| -> Result<Option<u32>, ShardError> {
+                match var(name) {
+                    None => Ok(None),
+                    Some(v) if v.trim().is_empty() => Ok(None),
+                    Some(v) => v.trim().parse().map(Some).map_err(|_| {
+                        ShardError::Spec(format!("{name}={v:?} is not a whole number"))
+                    }),
+                }
+            };
         if let Some(id) = number("SLURM_ARRAY_TASK_ID")? {
             let min = number("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
             let step = number("SLURM_ARRAY_TASK_STEP")?.unwrap_or(1).max(1);
@@ -247,7 +250,9 @@ impl ShardError {
     pub fn is_invalid_input(&self) -> bool {
         matches!(
             self,
-            ShardError::Spec(_) | ShardError::Coupled { .. } | ShardError::Run(RunError::NoVariant(_))
+            ShardError::Spec(_)
+                | ShardError::Coupled { .. }
+                | ShardError::Run(RunError::NoVariant(_))
         )
     }
 }
@@ -280,7 +285,10 @@ pub fn plan(t: &Topology, s: &Scenario, shard: Shard) -> Result<Work, ShardError
         });
     }
     let owners = group_owners(s, shard.count);
-    let busy = owners.iter().flatten().collect::<std::collections::BTreeSet<_>>();
+    let busy = owners
+        .iter()
+        .flatten()
+        .collect::<std::collections::BTreeSet<_>>();
     if busy.len() > 1
         && let Some(link) = coupling_link(t)
     {
@@ -449,14 +457,18 @@ pub fn run_shard(study: &Study, req: &RunRequest, shard: Shard) -> Result<ShardR
         },
         partials: out.partials,
     };
+    // Compact: a partial holds every bin of every link, and indentation
+    // would triple its size.
+    let mut part_json = serde_json::to_vec(&part).map_err(|e| ShardError::Write(e.to_string()))?;
+    part_json.push(b'\n');
     let files = vec![
-        (PART_FILE.to_string(), pretty(&part)?),
+        (PART_FILE.to_string(), part_json),
         ("manifest.json".to_string(), pretty(&manifest)?),
     ];
     Ok(ShardRun { work, files })
 }
 
-/// Pretty JSON with a final newline, as the results directory's files.
+/// Pretty JSON with a final newline, as the results directory's manifest.
 fn pretty<T: Serialize>(value: &T) -> Result<Vec<u8>, ShardError> {
     let mut out = serde_json::to_vec_pretty(value).map_err(|e| ShardError::Write(e.to_string()))?;
     out.push(b'\n');
@@ -490,14 +502,14 @@ pub enum MergeError {
     },
     /// Two parts of different runs.
     #[error(
-        "part {path} is not of the same run as part {first}: its {what} is {theirs}, not {ours}"
+        "part {path} is not of the same run as part {first}: its {what} {theirs}, not {ours}"
     )]
     Mismatch {
         /// The part that differs.
         path: String,
         /// The first part given.
         first: String,
-        /// What differs (`inputs`, `variant`, `seed`, …).
+        /// What differs, with its verb (`inputs are`, `seed is`, …).
         what: &'static str,
         /// The first part's value.
         ours: String,
@@ -570,7 +582,8 @@ pub fn read_part(dir: &Path) -> Result<Part, MergeError> {
         path: path.clone(),
         why,
     };
-    let bytes = std::fs::read(dir.join(PART_FILE)).map_err(|e| read(format!("{PART_FILE}: {e}")))?;
+    let bytes =
+        std::fs::read(dir.join(PART_FILE)).map_err(|e| read(format!("{PART_FILE}: {e}")))?;
     // The schema and version first, so a part of another build is named as
     // such rather than as a field this build does not know.
     let head: serde_json::Value =
@@ -631,21 +644,21 @@ pub fn merge(dirs: &[PathBuf]) -> Result<Merged, MergeError> {
                 .join(", ")
         };
         let checks = [
-            mismatch("inputs", inputs(&f.inputs), inputs(&g.inputs)),
-            mismatch("variant", f.variant.clone(), g.variant.clone()),
-            mismatch("seed", f.seed.to_string(), g.seed.to_string()),
+            mismatch("inputs are", inputs(&f.inputs), inputs(&g.inputs)),
+            mismatch("variant is", f.variant.clone(), g.variant.clone()),
+            mismatch("seed is", f.seed.to_string(), g.seed.to_string()),
             mismatch(
-                "number of replications",
+                "number of replications is",
                 f.replications.to_string(),
                 g.replications.to_string(),
             ),
             mismatch(
-                "shard count",
+                "shard count is",
                 f.shard.count.to_string(),
                 g.shard.count.to_string(),
             ),
-            mismatch("split", f.split.word().into(), g.split.word().into()),
-            mismatch("input digest", f.digest.clone(), g.digest.clone()),
+            mismatch("split is", f.split.word().into(), g.split.word().into()),
+            mismatch("input digest is", f.digest.clone(), g.digest.clone()),
         ];
         if let Some(e) = checks.into_iter().flatten().next() {
             return Err(e);
@@ -679,7 +692,10 @@ pub fn merge(dirs: &[PathBuf]) -> Result<Merged, MergeError> {
         other => {
             return Err(MergeError::Content {
                 path: first.path.clone(),
-                why: format!("names {} input files, not a topology and a scenario", other.len()),
+                why: format!(
+                    "names {} input files, not a topology and a scenario",
+                    other.len()
+                ),
             });
         }
     };
@@ -763,7 +779,12 @@ fn combine(parts: &[Part], replications: u32) -> Result<Vec<Partial>, MergeError
         for partial in &p.file.partials {
             let slot = merged
                 .get_mut(partial.replication as usize)
-                .ok_or_else(|| content(format!("replication {} is out of range", partial.replication)))?;
+                .ok_or_else(|| {
+                    content(format!(
+                        "replication {} is out of range",
+                        partial.replication
+                    ))
+                })?;
             match (slot.as_mut(), p.file.split) {
                 (None, _) => *slot = Some(partial.clone()),
                 (Some(whole), Split::Groups) => {
@@ -863,10 +884,20 @@ pub fn sweep(
             };
             let (t, s) = run::models(study, &req)?;
             for index in 0..shards {
-                plan(t, &s, Shard { index, count: shards })?;
+                plan(
+                    t,
+                    &s,
+                    Shard {
+                        index,
+                        count: shards,
+                    },
+                )?;
             }
             let dir = root.join(variant).join(format!("seed-{seed}"));
-            let mut common = format!("callflow run {inputs} --variant {} --seed {seed}", quote(variant));
+            let mut common = format!(
+                "callflow run {inputs} --variant {} --seed {seed}",
+                quote(variant)
+            );
             if let Some(r) = replications {
                 let _ = write!(common, " --replications {r}");
             }
@@ -909,7 +940,10 @@ mod tests {
 
     #[test]
     fn shard_specs_parse_and_check_their_range() {
-        assert_eq!("2/7".parse::<Shard>().unwrap(), Shard { index: 2, count: 7 });
+        assert_eq!(
+            "2/7".parse::<Shard>().unwrap(),
+            Shard { index: 2, count: 7 }
+        );
         for bad in ["7/7", "1/0", "x/3", "3", "-1/3", ""] {
             assert!(bad.parse::<Shard>().is_err(), "{bad} accepted");
         }
@@ -922,31 +956,46 @@ mod tests {
             ("SLURM_ARRAY_TASK_MIN", "0"),
             ("SLURM_ARRAY_TASK_COUNT", "8"),
         ]);
-        assert_eq!(Shard::from_env(zero, None).unwrap(), Shard { index: 0, count: 8 });
+        assert_eq!(
+            Shard::from_env(zero, None).unwrap(),
+            Shard { index: 0, count: 8 }
+        );
         let one = env(&[
             ("SLURM_ARRAY_TASK_ID", "8"),
             ("SLURM_ARRAY_TASK_MIN", "1"),
             ("SLURM_ARRAY_TASK_COUNT", "8"),
         ]);
-        assert_eq!(Shard::from_env(one, Some(8)).unwrap(), Shard { index: 7, count: 8 });
+        assert_eq!(
+            Shard::from_env(one, Some(8)).unwrap(),
+            Shard { index: 7, count: 8 }
+        );
         let stepped = env(&[
             ("SLURM_ARRAY_TASK_ID", "6"),
             ("SLURM_ARRAY_TASK_MIN", "0"),
             ("SLURM_ARRAY_TASK_STEP", "2"),
             ("SLURM_ARRAY_TASK_COUNT", "4"),
         ]);
-        assert_eq!(Shard::from_env(stepped, None).unwrap(), Shard { index: 3, count: 4 });
+        assert_eq!(
+            Shard::from_env(stepped, None).unwrap(),
+            Shard { index: 3, count: 4 }
+        );
     }
 
     #[test]
     fn job_environments_that_do_not_add_up_are_refused() {
-        let disagree = env(&[("SLURM_ARRAY_TASK_ID", "1"), ("SLURM_ARRAY_TASK_COUNT", "4")]);
+        let disagree = env(&[
+            ("SLURM_ARRAY_TASK_ID", "1"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+        ]);
         let e = Shard::from_env(disagree, Some(5)).unwrap_err().to_string();
         assert!(e.contains("SLURM_ARRAY_TASK_COUNT=4 but --shards 5"), "{e}");
         let k8s = env(&[("JOB_COMPLETION_INDEX", "3")]);
         let e = Shard::from_env(&k8s, None).unwrap_err().to_string();
         assert!(e.contains("pass --shards N"), "{e}");
-        assert_eq!(Shard::from_env(&k8s, Some(4)).unwrap(), Shard { index: 3, count: 4 });
+        assert_eq!(
+            Shard::from_env(&k8s, Some(4)).unwrap(),
+            Shard { index: 3, count: 4 }
+        );
         assert!(Shard::from_env(&k8s, Some(3)).is_err());
         assert!(Shard::from_env(env(&[]), Some(3)).is_err());
         let below = env(&[("SLURM_ARRAY_TASK_ID", "0"), ("SLURM_ARRAY_TASK_MIN", "1")]);
