@@ -501,9 +501,7 @@ pub enum MergeError {
         ours: String,
     },
     /// Two parts of different runs.
-    #[error(
-        "part {path} is not of the same run as part {first}: its {what} {theirs}, not {ours}"
-    )]
+    #[error("part {path} is not of the same run as part {first}: its {what} {theirs}, not {ours}")]
     Mismatch {
         /// The part that differs.
         path: String,

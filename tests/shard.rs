@@ -529,3 +529,93 @@ fn a_shard_that_cannot_write_is_reported_by_index_and_can_be_rerun_alone() {
     f.ok(&whole);
     assert_same_dir(&f.path("whole"), &f.path("m"));
 }
+
+// ----- docs/scale-out.md and its example files --------------------------------------
+
+/// The page's blocks marked `<!-- file: PATH -->`, with the path.
+fn quoted_files(page: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut lines = page.lines();
+    while let Some(line) = lines.next() {
+        let Some(path) = line
+            .strip_prefix("<!-- file: ")
+            .and_then(|l| l.strip_suffix(" -->"))
+        else {
+            continue;
+        };
+        assert!(lines.next().unwrap().starts_with("```"));
+        let body: Vec<&str> = lines.by_ref().take_while(|l| *l != "```").collect();
+        out.push((path.to_string(), body.join("\n") + "\n"));
+    }
+    out
+}
+
+#[test]
+fn the_scale_out_page_quotes_its_example_files_verbatim() {
+    let page = std::fs::read_to_string(root().join("docs/scale-out.md")).unwrap();
+    let quoted = quoted_files(&page);
+    let names: Vec<&str> = quoted.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "docs/examples/slurm-array.sbatch",
+            "docs/examples/slurm-sweep.sh",
+            "docs/examples/k8s-indexed-job.yaml",
+            "docs/examples/k8s-merge-job.yaml",
+        ]
+    );
+    for (path, body) in quoted {
+        let file = std::fs::read_to_string(root().join(&path)).unwrap();
+        assert_eq!(body, file, "docs/scale-out.md quotes {path} out of date");
+    }
+}
+
+/// The `args` of a Kubernetes manifest's container: the folded `- >-`
+/// block joined into one line.
+fn k8s_args(manifest: &str) -> String {
+    let mut lines = manifest.lines().skip_while(|l| l.trim() != "- >-");
+    lines.next().expect("a folded args block");
+    lines
+        .take_while(|l| l.starts_with("              "))
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn the_slurm_array_script_and_the_kubernetes_jobs_run_as_written() {
+    // A submit directory with the example's inputs at the paths the scripts
+    // use, the users cut to a twentieth.
+    let f = Fixture::multi_site();
+    for dir in ["topologies", "scenarios", "logs"] {
+        std::fs::create_dir(f.path(dir)).unwrap();
+    }
+    std::fs::copy(f.path("t.toml"), f.path("topologies/multi-site.toml")).unwrap();
+    std::fs::copy(f.path("s.toml"), f.path("scenarios/multi-site.toml")).unwrap();
+    let script = root().join("docs/examples/slurm-array.sbatch");
+    // --array=1-8 as Slurm would run it, except task 5.
+    for task in (1..=8).filter(|&t| t != 5) {
+        f.shell(&format!("bash {}", script.display()))
+            .env("SLURM_SUBMIT_DIR", f.path(""))
+            .env("SLURM_ARRAY_TASK_ID", task.to_string())
+            .env("SLURM_ARRAY_TASK_MIN", "1")
+            .env("SLURM_ARRAY_TASK_COUNT", "8")
+            .env("SLURM_CPUS_PER_TASK", "1")
+            .assert()
+            .success();
+    }
+    // Shard 4 (task 5) comes from the Kubernetes Indexed Job's command.
+    let job = std::fs::read_to_string(root().join("docs/examples/k8s-indexed-job.yaml")).unwrap();
+    let args = k8s_args(&job).replace("$(JOB_COMPLETION_INDEX)", "$JOB_COMPLETION_INDEX");
+    f.shell(&args)
+        .env("JOB_COMPLETION_INDEX", "4")
+        .assert()
+        .success();
+    let merge = std::fs::read_to_string(root().join("docs/examples/k8s-merge-job.yaml")).unwrap();
+    f.shell(&k8s_args(&merge)).assert().success();
+    let summary: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(f.path("results/multi-site/results/summary.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(summary["run"]["replications"], 8);
+}
