@@ -1000,6 +1000,89 @@ mod tests {
         assert!(Shard::from_env(below, Some(3)).is_err());
     }
 
+    fn study(example: &str) -> Study {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        validate::load_study(
+            &root.join(format!("topologies/{example}.toml")),
+            &root.join(format!("scenarios/{example}.toml")),
+        )
+        .unwrap()
+    }
+
+    fn names(s: &Scenario, groups: &[GroupId]) -> Vec<String> {
+        groups.iter().map(|&g| s.group(g).name.clone()).collect()
+    }
+
+    #[test]
+    fn replications_are_dealt_round_robin() {
+        let st = study("online");
+        let mut s = st.scenario.clone();
+        s.replications = 7;
+        let shares: Vec<Vec<u32>> = (0..3)
+            .map(|index| {
+                let w = plan(&st.topology, &s, Shard { index, count: 3 }).unwrap();
+                assert_eq!((w.split, w.groups.len()), (Split::Replications, 0));
+                w.replications
+            })
+            .collect();
+        assert_eq!(shares, [vec![0, 3, 6], vec![1, 4], vec![2, 5]]);
+    }
+
+    #[test]
+    fn groups_are_dealt_largest_first_to_the_lightest_shard() {
+        let st = study("online");
+        let mut s = st.scenario.clone();
+        s.replications = 1;
+        let share = |index| plan(&st.topology, &s, Shard { index, count: 2 }).unwrap();
+        let (a, b) = (share(0), share(1));
+        assert_eq!((a.split, a.replications.clone()), (Split::Groups, vec![0]));
+        // engineering (1200) first, then sales (800) to the empty shard,
+        // then cafe-workers (60) to the lighter one.
+        assert_eq!(names(&s, &a.groups), ["engineering"]);
+        assert_eq!(names(&s, &b.groups), ["sales", "cafe-workers"]);
+    }
+
+    #[test]
+    fn a_policy_link_refuses_a_split_by_groups_but_not_by_replications() {
+        let st = study("multi-site");
+        let t = &st.topology;
+        assert_eq!(t.link(coupling_link(t).unwrap()).name, "chicago-wan");
+        assert!(coupling_link(&study("online").topology).is_none());
+        let mut s = st.scenario.clone();
+        s.replications = 2;
+        assert!(plan(t, &s, Shard { index: 1, count: 2 }).is_ok());
+        let e = plan(t, &s, Shard { index: 1, count: 3 }).unwrap_err();
+        assert!(matches!(&e, ShardError::Coupled { link, .. } if link == "chicago-wan"));
+        assert!(e.is_invalid_input());
+    }
+
+    #[test]
+    fn other_groups_keep_their_persona_but_place_no_calls() {
+        let st = study("online");
+        let s = &st.scenario;
+        let engineering = s.group_named("engineering").unwrap();
+        let only = only_callers(s, &[engineering]);
+        assert_eq!(only.personas.len(), s.personas.len() + 2);
+        for g in s.group_ids() {
+            let (before, after) = (
+                s.persona(s.group(g).persona),
+                only.persona(only.group(g).persona),
+            );
+            assert_eq!(after.codec, before.codec);
+            assert_eq!(after.modalities, before.modalities);
+            assert_eq!(
+                places_calls(&only, g),
+                g == engineering,
+                "{}",
+                s.group(g).name
+            );
+        }
+        assert_eq!(
+            only.group(engineering).persona,
+            s.group(engineering).persona
+        );
+    }
+
     #[test]
     fn words_are_quoted_only_when_the_shell_needs_it() {
         assert_eq!(quote("results/a-b/seed-1"), "results/a-b/seed-1");
