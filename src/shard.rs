@@ -603,6 +603,7 @@ pub fn read_part(dir: &Path) -> Result<Part, MergeError> {
     }
     let file: PartFile =
         serde_json::from_value(head).map_err(|e| read(format!("{PART_FILE}: {e}")))?;
+    Shard::new(file.shard.index, file.shard.count).map_err(|e| read(e.to_string()))?;
     Ok(Part { path, file })
 }
 

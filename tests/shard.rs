@@ -444,6 +444,20 @@ fn a_merge_refuses_parts_that_do_not_belong_together() {
     );
     std::fs::write(f.path("s.toml"), &text).unwrap();
 
+    // A shard index outside its count.
+    let edited = original.replace(
+        "\"shard\":{\"index\":2,\"count\":3}",
+        "\"shard\":{\"index\":5,\"count\":3}",
+    );
+    assert_ne!(edited, original);
+    std::fs::write(&path, edited).unwrap();
+    merge_fails(
+        &f,
+        &["a/part-0", "a/part-1", "a/part-2"],
+        &["cannot read part a/part-2: shard index 5 is not below the shard count 3"],
+    );
+    std::fs::write(&path, &original).unwrap();
+
     // Not a part at all.
     merge_fails(&f, &["a/part-0", "t.toml"], &["cannot read part t.toml"]);
 
