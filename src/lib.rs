@@ -81,6 +81,7 @@ pub mod output;
 pub mod quality;
 pub mod render;
 pub mod run;
+pub mod shard;
 pub mod stats;
 pub mod summary;
 pub mod time;

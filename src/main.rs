@@ -80,7 +80,7 @@ enum Command {
     /// Simulate a scenario's day: calls placed, paths negotiated, traffic
     /// added up per link and segment; writes a results directory.
     #[command(
-        after_help = "Examples:\n  callflow run topologies/multi-site.toml scenarios/multi-site.toml\n  callflow run topologies/multi-site.toml scenarios/multi-site.toml --variant no-expressroute --replications 5 --jobs 2 --out results/no-er\n\nWrites DIR (default results/<scenario>/) whole or not at all: manifest.json, summary.json,\nlinks.csv, segments.csv, calls.csv, timeseries.csv. Same inputs and seed give byte-identical files,\nwhatever --jobs is."
+        after_help = "Examples:\n  callflow run topologies/multi-site.toml scenarios/multi-site.toml\n  callflow run topologies/multi-site.toml scenarios/multi-site.toml --variant no-expressroute --replications 5 --jobs 2 --out results/no-er\n\nWrites DIR (default results/<scenario>/) whole or not at all: manifest.json, summary.json,\nlinks.csv, segments.csv, calls.csv, timeseries.csv. Same inputs and seed give byte-identical files,\nwhatever --jobs is. With --shard I/N, writes only shard I's partial results (partial.json,\nmanifest.json) for `callflow merge` (docs/scale-out.md)."
     )]
     Run {
         /// The topology file.
@@ -105,6 +105,55 @@ enum Command {
         /// No progress bar and no summary on the terminal.
         #[arg(long)]
         quiet: bool,
+        /// Run only shard I of N (from 0) and write a partial results
+        /// directory for `callflow merge`; `auto` reads a Slurm array's or a
+        /// Kubernetes Indexed Job's environment (docs/scale-out.md).
+        #[arg(long, value_name = "I/N|auto")]
+        shard: Option<String>,
+        /// The number of shards, for `--shard auto` when the environment
+        /// does not give it (Kubernetes: the Job's completions).
+        #[arg(long, value_name = "N")]
+        shards: Option<u32>,
+    },
+    /// Merge the partial results of `callflow run --shard` into the results
+    /// directory the unsharded run writes, byte for byte.
+    #[command(
+        after_help = "Examples:\n  callflow merge results/day/part-0 results/day/part-1 results/day/part-2 --out results/day/results\n\nRun it from the directory the shards ran in: the inputs are read again from the paths\nthe parts name, and refused if they changed. Refuses parts of different inputs, variants,\nseeds or versions, and a missing or duplicated shard, naming it (exit code 2)."
+    )]
+    Merge {
+        /// The part directories, one per shard.
+        #[arg(required = true)]
+        parts: Vec<PathBuf>,
+        /// The results directory to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// No summary on the terminal.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Expand the scenario's [sweep] (variants × seeds; the baseline alone
+    /// without one) into one `callflow run … --shard I/N` line per shard, for
+    /// GNU parallel, a Slurm job array or a Kubernetes Indexed Job.
+    #[command(
+        after_help = "Examples:\n  callflow sweep topologies/multi-site.toml scenarios/multi-site.toml --shards 4 --out sweep > jobs.txt\n  parallel < jobs.txt\n  callflow sweep topologies/multi-site.toml scenarios/multi-site.toml --shards 4 --out sweep --merges | parallel\n\nEach run's parts go to ROOT/<variant>/seed-<seed>/part-<I>, its merged results to\nROOT/<variant>/seed-<seed>/results. See docs/scale-out.md."
+    )]
+    Sweep {
+        /// The topology file.
+        topology: PathBuf,
+        /// The scenario file.
+        scenario: PathBuf,
+        /// Shards per run.
+        #[arg(long, default_value_t = 1)]
+        shards: u32,
+        /// Where the runs' directories go.
+        #[arg(long, default_value = "sweep")]
+        out: PathBuf,
+        /// Override the scenario's number of replications in every run.
+        #[arg(long)]
+        replications: Option<u32>,
+        /// Print the merge commands (one per run) instead of the shard jobs.
+        #[arg(long)]
+        merges: bool,
     },
 }
 
@@ -151,6 +200,8 @@ fn main() -> ExitCode {
             jobs,
             variant,
             quiet,
+            shard,
+            shards,
         } => {
             let request = callflow::run::RunRequest {
                 variant,
@@ -159,8 +210,23 @@ fn main() -> ExitCode {
                 jobs,
                 progress: !quiet,
             };
-            run_command(topology, scenario, out, request, quiet)
+            match shard {
+                Some(spec) => shard_command(topology, scenario, out, request, &spec, shards, quiet),
+                None if shards.is_some() => Err(Failure::Invalid(
+                    "error: --shards goes with --shard auto\n".into(),
+                )),
+                None => run_command(topology, scenario, out, request, quiet),
+            }
         }
+        Command::Merge { parts, out, quiet } => merge_command(&parts, out, quiet),
+        Command::Sweep {
+            topology,
+            scenario,
+            shards,
+            out,
+            replications,
+            merges,
+        } => sweep_command(topology, scenario, shards, out, replications, merges),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -308,14 +374,7 @@ fn run_command(
         callflow::run::RunError::NoVariant(_) => Failure::Invalid(format!("error: {e}\n")),
         other => Failure::Other(other.into()),
     })?;
-    let dir = out.unwrap_or_else(|| {
-        let mut name = study.scenario.name.clone();
-        if let Some(v) = &request.variant {
-            name.push('-');
-            name.push_str(v);
-        }
-        PathBuf::from("results").join(name)
-    });
+    let dir = out.unwrap_or_else(|| default_dir(&study.scenario.name, request.variant.as_deref()));
     callflow::output::write_dir_atomic(&dir, &result.files)
         .map_err(|e| Failure::Other(anyhow::anyhow!("writing {}: {e}", dir.display())))?;
     if !quiet {
@@ -326,4 +385,117 @@ fn run_command(
         ))?;
     }
     Ok(())
+}
+
+/// The default results directory of a request: results/<scenario>[-<variant>].
+fn default_dir(scenario: &str, variant: Option<&str>) -> PathBuf {
+    let mut name = scenario.to_string();
+    if let Some(v) = variant {
+        name.push('-');
+        name.push_str(v);
+    }
+    PathBuf::from("results").join(name)
+}
+
+fn shard_command(
+    topology: PathBuf,
+    scenario: PathBuf,
+    out: Option<PathBuf>,
+    request: callflow::run::RunRequest,
+    spec: &str,
+    shards: Option<u32>,
+    quiet: bool,
+) -> Result<(), Failure> {
+    use callflow::shard::{self, Shard};
+    let invalid = |e: shard::ShardError| Failure::Invalid(format!("error: {e}\n"));
+    let which = if spec == "auto" {
+        Shard::from_env(|k| std::env::var(k).ok(), shards).map_err(invalid)?
+    } else if shards.is_some() {
+        return Err(Failure::Invalid(
+            "error: --shards goes with --shard auto (--shard I/N names the count)\n".into(),
+        ));
+    } else {
+        spec.parse::<Shard>().map_err(invalid)?
+    };
+    let study = validate::load_study(&topology, &scenario)?;
+    if request.jobs == Some(0) {
+        return Err(Failure::Invalid(
+            "error: --jobs must be at least 1\n".into(),
+        ));
+    }
+    let ran = shard::run_shard(&study, &request, which).map_err(|e| {
+        if e.is_invalid_input() {
+            Failure::Invalid(format!("error: shard {which}: {e}\n"))
+        } else {
+            Failure::Other(anyhow::anyhow!("shard {which} failed: {e}"))
+        }
+    })?;
+    let dir = out.unwrap_or_else(|| {
+        default_dir(&study.scenario.name, request.variant.as_deref())
+            .join(format!("part-{}", which.index))
+    });
+    callflow::output::write_dir_atomic(&dir, &ran.files).map_err(|e| {
+        Failure::Other(anyhow::anyhow!(
+            "shard {which} failed: writing {}: {e}",
+            dir.display()
+        ))
+    })?;
+    if !quiet {
+        let groups = if ran.work.groups.is_empty() {
+            String::new()
+        } else {
+            format!(", {} calling group(s)", ran.work.groups.len())
+        };
+        println!(
+            "shard {which}: replications {:?}{groups} (split by {}); part in {}",
+            ran.work.replications,
+            ran.work.split.word(),
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+fn merge_command(parts: &[PathBuf], out: PathBuf, quiet: bool) -> Result<(), Failure> {
+    let merged = callflow::shard::merge(parts).map_err(|e| match e {
+        callflow::shard::MergeError::Run(e) => Failure::Other(e.into()),
+        callflow::shard::MergeError::Load(e) => Failure::from(e),
+        other => Failure::Invalid(format!("error: {other}\n")),
+    })?;
+    callflow::output::write_dir_atomic(&out, &merged.result.files)
+        .map_err(|e| Failure::Other(anyhow::anyhow!("writing {}: {e}", out.display())))?;
+    if !quiet {
+        print!(
+            "{}",
+            callflow::run::terminal_summary(&merged.result.summary)
+        );
+        println!("\n  merged {} parts into {}", parts.len(), out.display());
+    }
+    Ok(())
+}
+
+fn sweep_command(
+    topology: PathBuf,
+    scenario: PathBuf,
+    shards: u32,
+    out: PathBuf,
+    replications: Option<u32>,
+    merges: bool,
+) -> Result<(), Failure> {
+    let study = validate::load_study(&topology, &scenario)?;
+    let plan = callflow::shard::sweep(&study, &topology, &scenario, shards, replications, &out)
+        .map_err(|e| Failure::Invalid(format!("error: {e}\n")))?;
+    let lines = if merges { &plan.merges } else { &plan.jobs };
+    let mut text = String::new();
+    for l in lines {
+        text.push_str(l);
+        text.push('\n');
+    }
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .context("writing to standard output")
+        .map_err(Failure::Other)
 }

@@ -189,12 +189,25 @@ pub fn run(study: &Study, req: &RunRequest) -> Result<RunResult, RunError> {
         digest: manifest.digest.clone(),
     };
     let out = engine::run(t, &s, &opts)?;
-    let summary = summarize(t, &s, &out.partials).map_err(|e| RunError::Summary(e.to_string()))?;
-    let files = files(&manifest, &summary)?;
+    finish(t, &s, &manifest, out.partials, out.counters)
+}
+
+/// Summarizes the partials of every replication of a run and produces its
+/// files: the end of `callflow run` and of `callflow merge`, which is what
+/// makes a merged directory the same, byte for byte, as an unsharded one.
+pub fn finish(
+    t: &Topology,
+    s: &Scenario,
+    manifest: &Manifest,
+    partials: Vec<Partial>,
+    counters: Vec<Counters>,
+) -> Result<RunResult, RunError> {
+    let summary = summarize(t, s, &partials).map_err(|e| RunError::Summary(e.to_string()))?;
+    let files = files(manifest, &summary)?;
     Ok(RunResult {
         summary,
-        partials: out.partials,
-        counters: out.counters,
+        partials,
+        counters,
         files,
     })
 }
