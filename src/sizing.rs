@@ -435,6 +435,12 @@ impl Sizing {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diag::{InvalidInput, SourceFile};
+    use crate::metrics::Recorder;
+    use crate::metrics::Stream;
+    use crate::metrics::fixtures::{multi_site, scenario};
+    use crate::net::packet::TrafficClass;
+    use crate::time::{SimDuration, SimTime};
 
     fn ratio(x: f64) -> Ratio {
         Ratio::new(x).unwrap()
@@ -499,5 +505,113 @@ mod tests {
         let p = Percentiles::of((1..=100).collect());
         assert_eq!((p.p95_bps, p.p99_bps, p.peak_bps), (95, 99, 100));
         assert_eq!(Percentiles::of(vec![]), Percentiles::default());
+    }
+
+    /// The multi-site example with `extra` appended, and the number of
+    /// lines before it.
+    fn with_sizing(extra: &str) -> (Result<Topology, String>, usize) {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("topologies/multi-site.toml");
+        let mut text = std::fs::read_to_string(path).expect("the example is readable");
+        let lines = text.lines().count();
+        text.push_str(extra);
+        let t = crate::validate::topology_from_source(&SourceFile::new("t.toml", text))
+            .map_err(|d| InvalidInput::from(d).render());
+        (t, lines)
+    }
+
+    #[test]
+    fn sizing_settings_are_read_and_checked() {
+        let (t, _) = with_sizing(
+            "\n[sizing]\nheadroom = \"30%\"\ncurrency = \"EUR\"\n\
+             [[sizing.price]]\ntier = \"500Mbps\"\nmonthly = 20\n\
+             [[sizing.price]]\ntier = \"200Mbps\"\nmonthly = 12.5\n",
+        );
+        let t = t.unwrap();
+        assert_eq!(t.sizing.headroom.get(), 0.3);
+        assert_eq!(t.sizing.currency.as_deref(), Some("EUR"));
+        assert_eq!(
+            t.sizing.prices,
+            [(Bitrate::mbps(200), 12.5), (Bitrate::mbps(500), 20.0)]
+        );
+        let (plain, _) = with_sizing("");
+        assert_eq!(plain.unwrap().sizing, SizingSettings::default());
+
+        let (bad, n) = with_sizing(
+            "\n[sizing]\nheadroom = \"100%\"\n\
+             [[sizing.price]]\ntier = \"300Mbps\"\nmonthly = 1\n\
+             [[sizing.price]]\ntier = \"50Mbps\"\nmonthly = -1\n\
+             [[sizing.price]]\ntier = \"1Gbps\"\nmonthly = 3\n",
+        );
+        let text = bad.unwrap_err();
+        for expected in [
+            format!(
+                "t.toml:{}:12: error: sizing: headroom must be below 100%",
+                n + 3
+            ),
+            format!(
+                "t.toml:{}:8: error: sizing: no circuit tier of 300 Mbps is sold",
+                n + 5
+            ),
+            format!(
+                "t.toml:{}:11: error: sizing: a monthly price must be a number of at least zero",
+                n + 9
+            ),
+            format!("t.toml:{}:8: error: sizing: prices need a currency", n + 5),
+        ] {
+            assert!(text.contains(&expected), "{expected}\nnot in\n{text}");
+        }
+    }
+
+    #[test]
+    fn a_circuits_busy_hour_gives_its_percentiles_and_tier() {
+        let t = multi_site();
+        let sc = scenario(SimDuration::from_hours(3), SimDuration::from_mins(15));
+        let c = &t.circuits[0];
+        let (_, b) = t.ends(c.primary);
+        let to_ms = if t.node(b).domain == Domain::Microsoft {
+            LinkDir::AToB
+        } else {
+            LinkDir::BToA
+        };
+        let stream = |mbps: u64, class: TrafficClass| Stream {
+            hops: vec![(c.primary, to_ms)].into(),
+            rate: Bitrate::mbps(mbps),
+            class,
+        };
+        let hour = |h: u64| SimTime::from_micros(h * 3_600_000_000);
+        let mut r = Recorder::new(&t, &sc);
+        // 10 Mbps of web traffic all along; in the second hour 40 Mbps of
+        // voice and 20 of video on top.
+        let web = stream(10, TrafficClass::Web);
+        let (voice, video) = (
+            stream(40, TrafficClass::Audio),
+            stream(20, TrafficClass::Video),
+        );
+        r.stream_start(hour(0), &web);
+        r.stream_start(hour(1), &voice);
+        r.stream_start(hour(1), &video);
+        r.stream_end(hour(2), &voice);
+        r.stream_end(hour(2), &video);
+        let s = size(&t, &[r.finish(hour(3))]);
+        assert_eq!(s.circuits.len(), 1);
+        let cs = &s.circuits[0];
+        assert_eq!((cs.busy_start_s, cs.busy_length_s), (3_600.0, 3_600.0));
+        let to = &cs.directions[0];
+        assert_eq!(to.direction, "to-microsoft");
+        assert_eq!(to.total.p99_bps, 70_000_000);
+        assert_eq!(to.classes["ef"].peak_bps, 40_000_000);
+        assert_eq!(to.classes["af41"].p95_bps, 20_000_000);
+        assert_eq!(to.classes["default"].p99_bps, 10_000_000);
+        assert_eq!(to.classes["af21"], Percentiles::default());
+        assert_eq!(cs.directions[1].total, Percentiles::default());
+        // 70 Mbps / 0.8 = 87.5 Mbps, but a 50 Mbps EF queue must be at most
+        // 30% of the circuit: 200 Mbps.
+        let p = &cs.provision;
+        assert_eq!((p.required_bps, p.ef_queue_bps), (87_500_000, 50_000_000));
+        assert_eq!(p.tier.map(|t| t.bandwidth), Some(Bitrate::mbps(200)));
+        assert!(cs.fits_current);
+        assert_eq!((cs.monthly_price, s.monthly_total), (None, None));
+        assert!(s.terminal_lines().contains("er-nyc"));
     }
 }

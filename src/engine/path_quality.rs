@@ -276,7 +276,7 @@ mod tests {
         let sc = scenario(SimDuration::from_hours(1), SimDuration::from_mins(15));
         let r = Recorder::new(&t, &sc);
         let model = PathModel::new(&t);
-        let names = ["hq", "hq-core", "hq-fw", "hq-inet-nat", "internet"];
+        let names = ["hq", "hq-core", "hq-fw", "hq-ce", "hq-inet-nat", "internet"];
         let fwd = path(&t, &names);
         let mut rev = names;
         rev.reverse();
