@@ -919,7 +919,42 @@ mod tests {
         })
     }
 
+    #[test]
+    fn audio_codecs_follow_profile_and_kind() {
+        use CallKind::*;
+        let sfb = |k| audio_codec(CodecProfile::Sfb, k);
+        assert_eq!(
+            [sfb(PeerToPeer), sfb(Federated), sfb(Conference), sfb(Pstn)],
+            [
+                Some(Codec::SilkWideband),
+                Some(Codec::SilkWideband),
+                Some(Codec::G722),
+                Some(Codec::G711)
+            ]
+        );
+        assert_eq!(audio_codec(CodecProfile::Teams, Pstn), Some(Codec::Opus));
+        assert_eq!(sfb(Broadcast), None);
+        assert_eq!(audio_codec(CodecProfile::Teams, Broadcast), None);
+    }
+
     proptest! {
+        #[test]
+        fn the_quick_verdicts_agree_with_the_lists(
+            path in paths(),
+            codec in prop::sample::select(Codec::ALL.to_vec()),
+            scope in prop::sample::select(vec![
+                Scope::ClientToMicrosoftEdge,
+                Scope::CustomerEdgeToMicrosoftEdge,
+            ]),
+        ) {
+            prop_assert_eq!(
+                cqd_audio_poor(&path, codec),
+                !cqd_audio_poor_conditions(&path, codec).is_empty()
+            );
+            let t = Targets::for_scope(scope);
+            prop_assert_eq!(t.meets(&path), t.check(&path).is_empty());
+        }
+
         #[test]
         fn more_delay_jitter_or_loss_never_raises_mos(
             path in paths(),
