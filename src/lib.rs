@@ -42,6 +42,9 @@
 //!   configuration becomes a [`model`].
 //! - [`render`]: drawings of the topology in the four segment lanes.
 //! - [`codec`]: per-stream bitrates from Microsoft's SfB and Teams tables.
+//! - [`quality`]: the E-model, Microsoft's targets and CQD's rules;
+//!   [`queueing`]: the load-dependent delay and loss of a link per QoS class.
+//! - [`sizing`]: ExpressRoute circuit tiers, headroom and the user's prices.
 //! - [`engine`]: simulated time's machinery (event queue, seeded streams) and
 //!   the workload: call arrivals drawn from a scenario.
 //! - [`output`]: result files written whole or not at all.
@@ -79,9 +82,11 @@ pub mod model;
 pub mod net;
 pub mod output;
 pub mod quality;
+pub mod queueing;
 pub mod render;
 pub mod run;
 pub mod shard;
+pub mod sizing;
 pub mod stats;
 pub mod summary;
 pub mod time;

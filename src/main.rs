@@ -80,7 +80,7 @@ enum Command {
     /// Simulate a scenario's day: calls placed, paths negotiated, traffic
     /// added up per link and segment; writes a results directory.
     #[command(
-        after_help = "Examples:\n  callflow run topologies/multi-site.toml scenarios/multi-site.toml\n  callflow run topologies/multi-site.toml scenarios/multi-site.toml --variant no-expressroute --replications 5 --jobs 2 --out results/no-er\n\nWrites DIR (default results/<scenario>/) whole or not at all: manifest.json, summary.json,\nlinks.csv, segments.csv, calls.csv, timeseries.csv. Same inputs and seed give byte-identical files,\nwhatever --jobs is. With --shard I/N, writes only shard I's partial results (partial.json,\nmanifest.json) for `callflow merge` (docs/scale-out.md)."
+        after_help = "Examples:\n  callflow run topologies/multi-site.toml scenarios/multi-site.toml\n  callflow run topologies/multi-site.toml scenarios/multi-site.toml --variant no-expressroute --replications 5 --jobs 2 --out results/no-er\n\nWrites DIR (default results/<scenario>/) whole or not at all: manifest.json, summary.json,\nlinks.csv, segments.csv, calls.csv, timeseries.csv, sizing.json. Same inputs and seed give byte-identical files,\nwhatever --jobs is. With --shard I/N, writes only shard I's partial results (partial.json,\nmanifest.json) for `callflow merge` (docs/scale-out.md)."
     )]
     Run {
         /// The topology file.

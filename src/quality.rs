@@ -58,6 +58,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::engine::CallKind;
+use crate::model::CodecProfile;
 use crate::time::SimDuration;
 use crate::units::Ratio;
 
@@ -467,6 +469,17 @@ impl Targets {
     }
 }
 
+impl Targets {
+    /// Whether `path` meets every target [`Targets::check`] checks: the
+    /// same rule, without listing the misses (and without allocating).
+    pub fn meets(&self, path: &PathQuality) -> bool {
+        path.one_way_delay < self.one_way_latency
+            && path.round_trip < self.round_trip
+            && path.loss < self.loss
+            && path.jitter < self.jitter
+    }
+}
+
 /// The targets of `scope` that `path` misses (see [`Targets::check`]).
 pub fn check(path: &PathQuality, scope: Scope) -> Vec<TargetMiss> {
     Targets::for_scope(scope).check(path)
@@ -604,7 +617,29 @@ pub fn cqd_audio_poor_conditions(path: &PathQuality, codec: Codec) -> Vec<PoorAu
 /// Whether CQD would classify an audio stream in `codec` over `path` as
 /// Poor (see [`cqd_audio_poor_conditions`] for which condition tripped).
 pub fn cqd_audio_poor(path: &PathQuality, codec: Codec) -> bool {
-    !cqd_audio_poor_conditions(path, codec).is_empty()
+    // The conditions of `cqd_audio_poor_conditions`, without a list.
+    path.round_trip > CQD_MAX_ROUND_TRIP
+        || path.loss.get() > CQD_MAX_LOSS
+        || path.jitter > CQD_MAX_JITTER
+        || mos_degradation(path, codec) > CQD_MAX_MOS_DEGRADATION
+}
+
+/// The codec a call's audio is predicted with: for Skype for Business the
+/// codecs of `codec`'s tables (SILK wideband peer to peer and federated,
+/// G.722 in conferences, G.711 to the PSTN); for Teams, Opus (Teams'
+/// codecs are not published, domain.md §1.7; Opus is the assumed one, see
+/// [`Codec::Opus`]). A broadcast is a buffered one-way stream, not a
+/// conversation: it has no E-model and gets `None`.
+pub fn audio_codec(profile: CodecProfile, kind: CallKind) -> Option<Codec> {
+    match (profile, kind) {
+        (_, CallKind::Broadcast) => None,
+        (CodecProfile::Teams, _) => Some(Codec::Opus),
+        (CodecProfile::Sfb, CallKind::PeerToPeer | CallKind::Federated) => {
+            Some(Codec::SilkWideband)
+        }
+        (CodecProfile::Sfb, CallKind::Conference) => Some(Codec::G722),
+        (CodecProfile::Sfb, CallKind::Pstn) => Some(Codec::G711),
+    }
 }
 
 #[cfg(test)]
@@ -884,7 +919,42 @@ mod tests {
         })
     }
 
+    #[test]
+    fn audio_codecs_follow_profile_and_kind() {
+        use CallKind::*;
+        let sfb = |k| audio_codec(CodecProfile::Sfb, k);
+        assert_eq!(
+            [sfb(PeerToPeer), sfb(Federated), sfb(Conference), sfb(Pstn)],
+            [
+                Some(Codec::SilkWideband),
+                Some(Codec::SilkWideband),
+                Some(Codec::G722),
+                Some(Codec::G711)
+            ]
+        );
+        assert_eq!(audio_codec(CodecProfile::Teams, Pstn), Some(Codec::Opus));
+        assert_eq!(sfb(Broadcast), None);
+        assert_eq!(audio_codec(CodecProfile::Teams, Broadcast), None);
+    }
+
     proptest! {
+        #[test]
+        fn the_quick_verdicts_agree_with_the_lists(
+            path in paths(),
+            codec in prop::sample::select(Codec::ALL.to_vec()),
+            scope in prop::sample::select(vec![
+                Scope::ClientToMicrosoftEdge,
+                Scope::CustomerEdgeToMicrosoftEdge,
+            ]),
+        ) {
+            prop_assert_eq!(
+                cqd_audio_poor(&path, codec),
+                !cqd_audio_poor_conditions(&path, codec).is_empty()
+            );
+            let t = Targets::for_scope(scope);
+            prop_assert_eq!(t.meets(&path), t.check(&path).is_empty());
+        }
+
         #[test]
         fn more_delay_jitter_or_loss_never_raises_mos(
             path in paths(),

@@ -247,6 +247,10 @@ pub fn files(manifest: &Manifest, summary: &Summary) -> Result<Vec<(String, Vec<
             "timeseries.csv".into(),
             summary.timeseries_csv().map_err(w("timeseries.csv"))?,
         ),
+        (
+            "sizing.json".into(),
+            summary.sizing_json().map_err(w("sizing.json"))?,
+        ),
     ])
 }
 
@@ -320,5 +324,6 @@ pub fn terminal_summary(s: &Summary) -> String {
         "\n  concurrency: mean {:.1} calls, peak {:.1}",
         s.concurrency.mean, s.concurrency.peak
     );
+    out.push_str(&s.sizing.terminal_lines());
     out
 }

@@ -80,6 +80,8 @@ pub struct RawTopology {
     pub links: Vec<RawLink>,
     /// ExpressRoute circuits.
     pub circuits: Vec<RawCircuit>,
+    /// Circuit sizing settings and the user's prices.
+    pub sizing: Option<RawSizing>,
     /// Names of elements that could not be read (so they are not reported as missing).
     pub broken_names: Vec<String>,
 }
@@ -105,6 +107,7 @@ pub const TOPOLOGY_KEYS: &[&str] = &[
     "organization",
     "link",
     "circuit",
+    "sizing",
 ];
 
 impl RawTopology {
@@ -136,6 +139,7 @@ impl RawTopology {
                 }
                 "link" => t.links = read_array(file, value, "link", diags, b),
                 "circuit" => t.circuits = read_array(file, value, "circuit", diags, b),
+                "sizing" => t.sizing = read(file, value, Some("sizing"), diags),
                 _ => unknown_section(file, key, TOPOLOGY_KEYS, diags),
             }
         }
@@ -162,6 +166,28 @@ pub struct RawInternet {
     pub jitter: Option<Quantity>,
     /// Loss added by crossing the Internet.
     pub loss: Option<Quantity>,
+}
+
+/// `[sizing]`: how circuits are sized, and what they cost.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct RawSizing {
+    /// The share of a circuit to leave free at the busy hour's P99
+    /// (`"30%"`); 20% when left out.
+    pub headroom: Option<Quantity>,
+    /// The currency the prices are in (`"USD"`).
+    pub currency: Option<Spanned<String>>,
+    /// Monthly prices per circuit tier, as the user found them.
+    #[serde(default)]
+    pub price: Vec<RawPrice>,
+}
+
+/// `[[sizing.price]]`: the monthly price of one circuit tier.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawPrice {
+    /// The tier's bandwidth (`"200Mbps"`).
+    pub tier: Quantity,
+    /// Its monthly price, in the `[sizing]` currency.
+    pub monthly: Spanned<f64>,
 }
 
 /// `[[address_set]]`: a planner-defined named list of prefixes.

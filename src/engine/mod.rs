@@ -14,6 +14,7 @@
 
 pub mod cac;
 pub mod call;
+pub mod path_quality;
 pub mod queue;
 pub mod resolve;
 pub mod rng;

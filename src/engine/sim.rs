@@ -25,6 +25,7 @@ use std::sync::Arc;
 
 use super::cac::{Cac, Demand, Refusal};
 use super::call::{CallKind, CallRequest};
+use super::path_quality::PathModel;
 use super::queue::EventQueue;
 use super::resolve::{Hops, HostKey, Key, Media, Path, Resolver, Value};
 use super::workload::Workload;
@@ -146,6 +147,7 @@ struct Sim<'w, 'a> {
     workload: Workload,
     pending: Option<CallRequest>,
     recorder: Recorder,
+    paths: PathModel,
     cac: Cac,
     calls: Vec<Option<Call>>,
     free: Vec<u32>,
@@ -167,6 +169,7 @@ impl<'w, 'a> Sim<'w, 'a> {
             workload: Workload::new(t, s, replication),
             pending: None,
             recorder: Recorder::new(t, s),
+            paths: PathModel::new(t),
             cac: Cac::new(t),
             calls: Vec::new(),
             free: Vec::new(),
@@ -323,6 +326,13 @@ impl<'w, 'a> Sim<'w, 'a> {
         all.extend(self.signaling_streams(&sig_a));
         all.extend(self.signaling_streams(&sig_b));
         self.start_streams(now, &all);
+        let spoken = match outcome {
+            CallOutcome::Rerouted {
+                via: Reroute::Pstn | Reroute::Voicemail,
+            } => CallKind::Pstn,
+            _ => kind,
+        };
+        self.leg_quality(kind, spoken, profile, &media);
         self.signaling_transfers(now, &sig_a);
         self.signaling_transfers(now, &sig_b);
         if req.modalities.file_transfer {
@@ -375,6 +385,7 @@ impl<'w, 'a> Sim<'w, 'a> {
             .call_outcome(kind, &outcome, Some(media.setup), Some(media.kind));
         streams.extend(self.signaling_streams(&sig));
         self.start_streams(now, &streams);
+        self.leg_quality(kind, kind, profile, &media);
         self.signaling_transfers(now, &sig);
         self.dependencies(now, g);
         self.recorder.call_started(now);
@@ -484,6 +495,7 @@ impl<'w, 'a> Sim<'w, 'a> {
             .call_outcome(kind, &outcome, Some(media.setup), Some(media.kind));
         streams.extend(self.signaling_streams(&sig));
         self.start_streams(now, &streams);
+        self.leg_quality(kind, kind, profile, &media);
         self.signaling_transfers(now, &sig);
         self.dependencies(now, g);
         if let Some(c) = self.calls[call as usize].as_mut() {
@@ -723,6 +735,20 @@ impl<'w, 'a> Sim<'w, 'a> {
             self.cac.add(&s.demand);
             self.recorder.stream_start(now, &s.stream);
         }
+    }
+
+    /// Records a leg's predicted audio quality at its start, with its own
+    /// streams already on the links: counted under the call's `kind`,
+    /// predicted with the codec of `spoken` (a call rerouted to the PSTN
+    /// speaks G.711).
+    fn leg_quality(&mut self, kind: CallKind, spoken: CallKind, profile: CodecProfile, m: &Media) {
+        let Some(codec) = crate::quality::audio_codec(profile, spoken) else {
+            return;
+        };
+        let (streams, n) = self
+            .paths
+            .leg(&m.path.forward, &m.path.back, codec, &self.recorder);
+        self.recorder.leg_quality(kind, &streams[..n]);
     }
 
     fn stop_streams(&mut self, now: SimTime, streams: &[Active]) {

@@ -63,11 +63,13 @@
 //! [`Owner::Organization`]: crate::model::Owner::Organization
 //! [`CallKind`]: crate::engine::call::CallKind
 
+pub mod call_quality;
 pub mod partial;
 pub mod recorder;
 pub mod summary;
 pub mod volume;
 
+pub use call_quality::{QualityStats, QualitySummary, StreamQuality};
 pub use partial::{CallStats, MediaMix, MergeError, Partial, PartialError, Reroutes, Transports};
 pub use recorder::Recorder;
 pub use summary::{Summary, SummaryError, WriteError, summarize};

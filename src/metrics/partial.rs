@@ -30,6 +30,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::call_quality::QualityStats;
 use super::{
     CLASSES, CallOutcome, Layout, LinkDir, MEDIA_PATH_KINDS, MediaPath, MediaPathKind, Reroute,
     Volume, class_index, link_dir_index, segment_index,
@@ -173,6 +174,10 @@ pub struct CallStats {
     pub media: MediaMix,
     /// Setup times, in microseconds, of the calls that reported one.
     pub setup_us: Histogram,
+    /// Predicted audio quality of the legs set up (absent in partials
+    /// written before it was recorded: read as none).
+    #[serde(default)]
+    pub quality: QualityStats,
 }
 
 impl CallStats {
@@ -243,6 +248,7 @@ impl CallStats {
         }
         self.media.add(&other.media);
         self.setup_us.merge(&other.setup_us);
+        self.quality.merge(&other.quality);
     }
 }
 

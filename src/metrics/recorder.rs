@@ -19,6 +19,7 @@
 //! Leaves out deciding what streams exist (the engine) and any statistic
 //! across bins (the summary).
 
+use super::call_quality::StreamQuality;
 use super::partial::{Bins, CallStats, kind_index};
 use super::{
     CLASSES, CallOutcome, Layout, LinkDir, MediaPath, Partial, Stream, Volume, class_index,
@@ -27,6 +28,7 @@ use super::{
 use crate::engine::call::CallKind;
 use crate::model::{LinkId, Owner, Scenario, Segment, Topology};
 use crate::net::packet::TrafficClass;
+use crate::queueing::QosClass;
 use crate::time::{SimDuration, SimTime};
 use crate::units::DataSize;
 
@@ -148,6 +150,29 @@ impl Recorder {
         media: Option<MediaPath>,
     ) {
         self.calls[kind_index(kind)].record(outcome, setup, media);
+    }
+
+    /// Counts one leg of `kind` with the predicted quality of its audio
+    /// streams (see [`super::call_quality`]).
+    pub fn leg_quality(&mut self, kind: CallKind, streams: &[StreamQuality]) {
+        self.calls[kind_index(kind)].quality.record_leg(streams);
+    }
+
+    /// The load offered to a (link, direction) now, per QoS class in
+    /// [`QosClass::ALL`] order, in bit/s: what every stream running there
+    /// adds up to. A read of the current rates, no work.
+    ///
+    /// # Panics
+    /// As [`Recorder::stream_start`].
+    pub fn qos_load(&self, link: LinkId, dir: LinkDir) -> [u64; 4] {
+        let base = link_dir_index(link, dir) * CLASSES.len();
+        let mut load = [0u64; 4];
+        for (c, class) in CLASSES.iter().enumerate() {
+            let q = QosClass::of(*class).index();
+            let rate = self.link_class.tracks[base + c].rate;
+            load[q] = load[q].saturating_add(rate);
+        }
+        load
     }
 
     /// Integrates every stream and call still running up to `end` (at most

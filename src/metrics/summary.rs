@@ -44,7 +44,13 @@
 //!             "media_paths": { "calls", "direct", "nat", "relay", "relay-relay"
 //!                              (each { "udp", "tcp" }), "tcp" },
 //!             "setup_ms": { "count", "mean", "p50", "p95", "p99" },
-//!             "totals": { "offered", "completed", "rerouted", "blocked", "failed" } }
+//!             "totals": { "offered", "completed", "rerouted", "blocked", "failed" },
+//!             "quality": QUALITY }
+//! QUALITY = { "legs", "streams", "latency_ms": { "mean", "p95" }, "jitter_ms": { "mean", "p95" },
+//!             "loss": { "mean", "p95" }, "mos": { "mean", "p5" },
+//!             "poor_share", "poor_stream_share",
+//!             "meets_targets": { "applicable", "client_to_microsoft_edge",
+//!                                "customer_edge_to_microsoft_edge" } }
 //! ```
 //!
 //! Definitions:
@@ -73,6 +79,21 @@
 //!   that set up a media path, pooled over replications (`null` if none
 //!   did); `setup_ms` pools every replication's setup times (percentiles
 //!   from the mergeable histogram, at most 0.8% above the true value).
+//! - `quality` (added in callflow-summary/1; older readers ignore it):
+//!   predicted audio quality of each leg (a two-party or PSTN call, or one
+//!   conference join; broadcasts have none) at its start, pooled over
+//!   replications: `legs` and `streams` (audio streams, one each way) are
+//!   counts over all replications; `latency_ms` is each stream's one-way
+//!   network delay with queueing, `jitter_ms` its jitter, `loss` its loss
+//!   fraction, `mos` its E-model MOS (G.107) in the leg's codec; means are
+//!   exact, `p95`/`p5` from the mergeable histograms (`null` when there
+//!   are no streams). `poor_share` is the share of legs with a stream the
+//!   Call Quality Dashboard would classify Poor (domain.md §2.4),
+//!   `poor_stream_share` the share of streams. `meets_targets` counts the
+//!   streams whose path reaches Microsoft's network (`applicable`) and
+//!   gives the share of them meeting every §2.1 target of each scope.
+//!   The model is in [`crate::engine::path_quality`] and
+//!   [`crate::queueing`] (docs/quality.md).
 //!
 //! # Stable numbers
 //!
@@ -110,6 +131,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::call_quality::QualitySummary;
 use super::partial::layout_matches;
 use super::volume::BIT_MICROS_PER_BYTE;
 use super::{
@@ -203,6 +225,9 @@ pub struct Summary {
     pub calls: CallsSummary,
     /// Calls in progress.
     pub concurrency: ConcurrencySummary,
+    /// ExpressRoute circuit sizing, for sizing.json only.
+    #[serde(skip)]
+    pub sizing: crate::sizing::Sizing,
     /// The time series, for timeseries.csv only.
     #[serde(skip)]
     series: Vec<Series>,
@@ -370,6 +395,8 @@ pub struct CallSummary {
     pub setup_ms: SetupSummary,
     /// Exact sums over all replications.
     pub totals: CallTotals,
+    /// Predicted audio quality of the legs, pooled over replications.
+    pub quality: QualitySummary,
 }
 
 /// Media path shares, pooled over replications.
@@ -582,6 +609,7 @@ pub fn summarize(
         links,
         calls,
         concurrency,
+        sizing: crate::sizing::size(topology, replications),
         series,
         layout,
         start: scenario.start,
@@ -594,6 +622,11 @@ impl Summary {
         let mut out = serde_json::to_vec_pretty(self)?;
         out.push(b'\n');
         Ok(out)
+    }
+
+    /// sizing.json: the circuits' sizing (see [`crate::sizing`]).
+    pub fn sizing_json(&self) -> Result<Vec<u8>, WriteError> {
+        Ok(self.sizing.to_json()?)
     }
 
     /// links.csv: one row per link and direction.
@@ -962,9 +995,11 @@ fn calls(reps: &[CallStats]) -> Result<CallSummary, CiError> {
     };
     let mut media = super::MediaMix::default();
     let mut setup = Histogram::new();
+    let mut quality = super::QualityStats::default();
     for c in reps {
         media.add(&c.media);
         setup.merge(&c.setup_us);
+        quality.merge(&c.quality);
     }
     let media_calls = media.total();
     let share = |n: u64| (media_calls > 0).then(|| ratio(n as f64 / media_calls as f64));
@@ -1006,6 +1041,7 @@ fn calls(reps: &[CallStats]) -> Result<CallSummary, CiError> {
             p99: ms(setup.quantile(0.99)),
         },
         totals,
+        quality: QualitySummary::of(&quality, unit, ratio),
     })
 }
 

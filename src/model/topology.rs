@@ -45,6 +45,42 @@ pub struct Topology {
     pub organizations: Vec<Organization>,
     /// Every element, link, circuit, region, PAC and address set by name.
     pub names: BTreeMap<String, Named>,
+    /// How circuits are sized and priced (`[sizing]`).
+    pub sizing: SizingSettings,
+}
+
+/// How circuits are sized and what the user says they cost (`[sizing]`;
+/// see [`crate::sizing`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SizingSettings {
+    /// The share of a circuit left free at the busy hour's P99.
+    pub headroom: Ratio,
+    /// The currency of `prices`.
+    pub currency: Option<String>,
+    /// Monthly price per tier bandwidth, as the user wrote them; never
+    /// filled in by callflow.
+    pub prices: Vec<(Bitrate, f64)>,
+}
+
+impl Default for SizingSettings {
+    /// 20% headroom (see [`crate::sizing::DEFAULT_HEADROOM`]), no prices.
+    fn default() -> Self {
+        SizingSettings {
+            headroom: Ratio::new(crate::sizing::DEFAULT_HEADROOM).expect("a valid ratio"),
+            currency: None,
+            prices: Vec::new(),
+        }
+    }
+}
+
+impl SizingSettings {
+    /// The user's monthly price of the tier of `bandwidth`, if given.
+    pub fn price(&self, bandwidth: Bitrate) -> Option<f64> {
+        self.prices
+            .iter()
+            .find(|(b, _)| *b == bandwidth)
+            .map(|(_, p)| *p)
+    }
 }
 
 /// What a name in the topology refers to.

@@ -52,6 +52,85 @@ pub(crate) fn build_topology(
     (b.finish(), broken)
 }
 
+/// `[sizing]` checked: a headroom below 100%, prices only for tiers that
+/// are sold, each once, finite and not negative, with a currency.
+fn sizing_settings(
+    file: &SourceFile,
+    raw: Option<&crate::config::topology::RawSizing>,
+    diags: &mut Diagnostics,
+) -> SizingSettings {
+    let mut out = SizingSettings::default();
+    let Some(raw) = raw else { return out };
+    let label = Some("sizing".to_string());
+    if let Some(q) = &raw.headroom {
+        match q.get_ref().parse::<Ratio>() {
+            Ok(r) if r.get() < 1.0 => out.headroom = r,
+            Ok(_) => {
+                diags.error(
+                    file,
+                    &q.span(),
+                    label.clone(),
+                    "headroom must be below 100%",
+                );
+            }
+            Err(e) => {
+                diags.error(file, &q.span(), label.clone(), e.to_string());
+            }
+        }
+    }
+    out.currency = raw.currency.as_ref().map(|c| c.get_ref().clone());
+    for p in &raw.price {
+        let tier = match p.tier.get_ref().parse::<Bitrate>() {
+            Ok(b) if crate::sizing::tier_of(b).is_some() => b,
+            Ok(b) => {
+                let sold: Vec<String> = crate::sizing::TIERS
+                    .iter()
+                    .map(|t| t.bandwidth.to_string())
+                    .collect();
+                let d = diags.error(
+                    file,
+                    &p.tier.span(),
+                    label.clone(),
+                    format!("no circuit tier of {b} is sold"),
+                );
+                d.help = Some(format!("tiers: {}", sold.join(", ")));
+                continue;
+            }
+            Err(e) => {
+                diags.error(file, &p.tier.span(), label.clone(), e.to_string());
+                continue;
+            }
+        };
+        let monthly = *p.monthly.get_ref();
+        if !monthly.is_finite() || monthly < 0.0 {
+            diags.error(
+                file,
+                &p.monthly.span(),
+                label.clone(),
+                "a monthly price must be a number of at least zero",
+            );
+            continue;
+        }
+        if out.price(tier).is_some() {
+            diags.error(
+                file,
+                &p.tier.span(),
+                label.clone(),
+                format!("the tier {tier} is priced twice"),
+            );
+            continue;
+        }
+        out.prices.push((tier, monthly));
+    }
+    if !raw.price.is_empty() && out.currency.is_none() {
+        let span = raw.price[0].tier.span();
+        let d = diags.error(file, &span, label, "prices need a currency");
+        d.help = Some("add `currency = \"USD\"` (or yours) to `[sizing]`".into());
+    }
+    out.prices.sort_by_key(|(b, _)| *b);
+    out
+}
+
 /// The name topologies use for the shipped endpoint catalog.
 pub const BUILTIN_CATALOG: &str = "microsoft-365";
 
@@ -2680,6 +2759,7 @@ impl<'a> Builder<'a> {
                 Ratio::ZERO
             }),
         };
+        let sizing = sizing_settings(file, self.raw.sizing.as_ref(), diags);
         let name = self
             .raw
             .name
@@ -2705,6 +2785,7 @@ impl<'a> Builder<'a> {
             remotes: self.remotes,
             organizations: self.organizations,
             names: self.names,
+            sizing,
         })
     }
 }
