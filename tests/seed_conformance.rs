@@ -195,11 +195,6 @@ fn online_join_conference_from_internet_is_internet() {
 }
 
 #[test]
-#[ignore = "model disagrees: the client's relay on its own Online Edge (reached over the circuit) \
-            is the only way to litware's Edge ICE finds, so media is relay-relay over ExpressRoute; \
-            the direct pair to litware's relay is refused by TURN permission because the client's \
-            only reflexive address is its ExpressRoute NAT address, not the Internet one its check \
-            leaves from"]
 fn online_join_conference_on_another_companys_onprem_server_is_internet() {
     let s = seed("online");
     let p = probe(&s, "online-conference-partner-onprem");
@@ -305,14 +300,11 @@ fn hybrid_p2p_federated_through_the_onprem_edge_is_internet() {
     assert_eq!(leg(&p, "onprem-users").media_path, "relay");
 }
 
-/// The table gives ExpressRoute signaling for the on-prem user; principle 4
-/// sends it to the server where the user is homed, the on-prem pool:
-/// `local` (docs/seed-discrepancies.md).
+/// The table gives ExpressRoute signaling for the on-prem user: joining, the
+/// client signals to the conference's focus, in the cloud, over the
+/// circuit; its registration with its home pool (principle 4) stays local
+/// (docs/seed-discrepancies.md, section 2).
 #[test]
-#[ignore = "model disagrees: an on-prem-homed client is given only the on-prem Edge, so the \
-            Online conferencing server's relay refuses its direct checks (no TURN permission for \
-            its ExpressRoute NAT address) and media goes relay-relay through sfb-edge, whose leg \
-            from the client is local"]
 fn hybrid_join_conference_scheduled_by_online_user_is_expressroute() {
     let s = seed("hybrid");
     let p = probe(&s, "hybrid-conference-online");
@@ -320,10 +312,20 @@ fn hybrid_join_conference_scheduled_by_online_user_is_expressroute() {
         &p,
         &[
             row("online-users", "ExpressRoute", "ExpressRoute"),
-            row("onprem-users", "local", "ExpressRoute"),
+            row("onprem-users", "ExpressRoute", "ExpressRoute"),
         ],
     );
+    // The joiner allocates on the conference's Online Edge (principle 5).
     assert_eq!(relays(&p, "onprem-users"), ["us-east-online-edge"]);
+    let hops = &leg(&p, "onprem-users").signaling_hops;
+    assert_eq!(
+        hops.iter()
+            .filter(|h| h.node == "us-east-conferencing" || h.node == "fe-pool")
+            .map(|h| h.node.as_str())
+            .collect::<Vec<_>>(),
+        ["us-east-conferencing", "fe-pool"],
+        "to the focus, then registration with the home pool"
+    );
 }
 
 #[test]
