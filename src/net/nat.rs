@@ -1284,7 +1284,10 @@ impl fmt::Display for NatEffect {
                 inside,
                 remote,
                 ..
-            } => write!(f, "inbound connection {protocol} {remote} -> {inside} refreshed"),
+            } => write!(
+                f,
+                "inbound connection {protocol} {remote} -> {inside} refreshed"
+            ),
         }
     }
 }
@@ -1672,7 +1675,12 @@ mod tests {
         let own = udp("10.0.0.50:5000", "52.112.1.10:3478");
         out(&mut state, &nat, own, at(2));
         assert_eq!(state.reply_link(&own, at(2)), None);
-        let answer = inbound(&mut state, &nat, udp("52.112.1.10:3478", "198.51.100.10:5000"), at(3));
+        let answer = inbound(
+            &mut state,
+            &nat,
+            udp("52.112.1.10:3478", "198.51.100.10:5000"),
+            at(3),
+        );
         assert!(answer.effects().is_empty(), "{:?}", answer.effects());
         assert_eq!(state.reply_link(&own, at(3)), None);
     }
@@ -1860,10 +1868,7 @@ mod tests {
         );
         // Traffic to other inside or outside addresses is not the NAT's business.
         let lan = udp("10.0.0.1:5000", "10.0.0.2:6000");
-        assert_eq!(
-            state.pre_routing(&nat, &lan, None, at(1)),
-            NatVerdict::Pass
-        );
+        assert_eq!(state.pre_routing(&nat, &lan, None, at(1)), NatVerdict::Pass);
         // From outside to an address that is not the NAT's: let through
         // as it is, its connection tracked.
         let transit = udp(STUN, "203.0.113.1:1");
