@@ -47,9 +47,19 @@
 //! Ports are counted per protocol: UDP 5000 and TCP 5000 are different ports.
 //!
 //! Static one-to-one mappings keep ports and are endpoint-independent both
-//! ways, so they need no state, except with inbound source NAT on: then the
-//! NAT remembers which remote endpoints a static host has sent to, so their
-//! replies are not mistaken for new inbound connections and source-NATed.
+//! ways, so they hold no pool port. The NAT remembers which remote
+//! endpoints a static host has sent to, so their replies are not mistaken
+//! for new inbound connections (and, with inbound source NAT on,
+//! source-NATed).
+//!
+//! Like Linux conntrack, the NAT remembers every connection it lets in from
+//! outside that is not a reply to an inside host's own flow: through a
+//! static mapping, through inbound source NAT, or untranslated (a routed,
+//! private destination). A connection's translation is decided on its first
+//! packet, so the reply to one let in untranslated leaves untranslated, not
+//! source-NATed to the pool; and every reply leaves by the link its
+//! connection came in by ([`NatState::reply_link`]), whatever the route
+//! table says.
 //! Inbound source-NAT bindings are refreshed by packets in both directions:
 //! both ends are parties to a connection the NAT admitted, so REQ-6's
 //! concern (an outsider keeping a hole open) does not arise.
@@ -536,18 +546,18 @@ impl NatState {
             remote: tuple.dst,
             lifetime: lifetime(nat, tuple.protocol),
         });
-        if let (Some(a), Some(refresh)) = (admitted, readmit) {
-            if !a.translated {
-                // A reply on a connection let in untranslated: a NAT decides
-                // a connection's translation on its first packet (RFC 4787
-                // §4.1's mappings are for connections an inside host opens;
-                // Linux conntrack consults its NAT rules only for a
-                // connection's first packet), so the reply leaves as the
-                // remote addressed it, from the address it sent to.
-                return NatVerdict::Track {
-                    effects: vec![refresh],
-                };
-            }
+        if let (Some(a), Some(refresh)) = (admitted, readmit)
+            && !a.translated
+        {
+            // A reply on a connection let in untranslated: a NAT decides a
+            // connection's translation on its first packet (RFC 4787 §4.1's
+            // mappings are for connections an inside host opens; Linux
+            // conntrack consults its NAT rules only for a connection's
+            // first packet), so the reply leaves as the remote addressed
+            // it, from the address it sent to.
+            return NatVerdict::Track {
+                effects: vec![refresh],
+            };
         }
         let source = match self.source(nat, tuple.protocol, tuple.src, tuple.dst, now) {
             Ok(s) => s,
