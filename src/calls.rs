@@ -828,23 +828,43 @@ impl<'a> Planner<'a> {
         self.signal(g, host.node, 5061, host.relays.first().copied())
     }
 
-    /// A participant's signaling to a conference: to the conference's focus
-    /// on its host (over HTTPS to an Online conferencing service; to an
-    /// on-premises pool through the Edge from outside), then its own
-    /// registration with its home server.
+    /// A participant's signaling to a conference.
+    ///
+    /// - An Online-hosted conference: the client joins its focus in the
+    ///   cloud directly over HTTPS, then registers with its home server. If
+    ///   the focus cannot be reached directly (a firewall keeps the client
+    ///   off Microsoft's addresses), the client's home server carries the
+    ///   join: only the home signaling, through its Edge from outside
+    ///   (principle 4: "an Edge server will be used if the Front End server
+    ///   can't be connected to directly").
+    /// - A conference on our own on-premises servers: on-premises users
+    ///   reach its focus as they reach their pool (through the Edge from
+    ///   outside); Online-homed users' signaling "will be established
+    ///   through their organization in the cloud", which turns it round to
+    ///   the on-premises focus: only their home signaling.
+    /// - A partner-hosted conference: to its focus through its Edge.
     pub fn conference_signaling(&self, g: GroupId, host: &Host) -> Vec<FlowTrace> {
         let online =
             matches!(&self.t.node(host.node).kind, NodeKind::Server(s) if s.kind.is_microsoft());
-        let (port, edge) = if online {
-            (443, None)
-        } else {
-            (5061, host.relays.first().copied())
-        };
-        let mut flows = self.signal(g, host.node, port, edge);
-        if !matches!(self.s.group(g).homing, Homing::Partner(_)) || online {
-            flows.extend(self.home_signaling(g));
+        if online {
+            let mut flows = self.signal(g, host.node, 443, None);
+            let home = self.home_signaling(g);
+            let focus_ok = flows.last().is_some_and(|f| f.verdict.is_ok());
+            if !focus_ok && home.last().is_some_and(|f| f.verdict.is_ok()) {
+                return home;
+            }
+            flows.extend(home);
+            return flows;
         }
-        flows
+        match self.s.group(g).homing {
+            Homing::OnPrem => {
+                let mut flows = self.signal(g, host.node, 5061, host.relays.first().copied());
+                flows.extend(self.home_signaling(g));
+                flows
+            }
+            Homing::Online => self.home_signaling(g),
+            Homing::Partner(_) => self.signal(g, host.node, 5061, host.relays.first().copied()),
+        }
     }
 
     fn conference(&self, organizer: GroupId, participants: &[GroupId]) -> CallTrace {

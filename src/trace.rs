@@ -9,10 +9,12 @@
 //! segment lanes.
 
 use std::fmt::Write;
+use std::net::IpAddr;
 
 use serde::Serialize;
 
 use crate::calls::{CallTrace, trace_call};
+use crate::endpoints::{EndpointCatalog, Service};
 use crate::ice::IceOutcome;
 use crate::model::{FlowEnd, NodeKind, PathLabel, Probe, ProbeKind, Scenario, Segment, Topology};
 use crate::net::flow::{
@@ -58,9 +60,9 @@ fn trace_probe(t: &Topology, s: &Scenario, routing: &Routing, p: &Probe) -> Opti
             port,
             ipv6,
         } => {
-            let class = flow_class(*protocol, *port);
             let (from_end, from_name, pac) = resolve(t, s, *from, None, *ipv6)?;
             let (to_end, _, _) = resolve(t, s, *to, Some(from_end.node), *ipv6)?;
+            let class = flow_class(t.catalog, to_end.addr, *protocol, *port);
             let spec = FlowSpec {
                 from: from_end,
                 to: to_end,
@@ -92,9 +94,33 @@ fn trace_probe(t: &Topology, s: &Scenario, routing: &Routing, p: &Probe) -> Opti
     }
 }
 
-/// What a flow probe carries, judged by its port as a firewall would.
-fn flow_class(protocol: crate::model::Protocol, port: u16) -> TrafficClass {
+/// What a flow probe carries: what the endpoint catalog says its
+/// destination serves, where the catalog knows the address on that
+/// protocol and port; otherwise judged by its port, as a firewall would.
+///
+/// The catalog decides first because ports are ambiguous: TCP 443 is
+/// signaling to Microsoft's Skype/Teams addresses but web traffic to
+/// Exchange Online or a CDN, and UDP 3478 to a media relay carries the
+/// relayed media itself, not just a connectivity check.
+fn flow_class(
+    catalog: &EndpointCatalog,
+    dst: IpAddr,
+    protocol: crate::model::Protocol,
+    port: u16,
+) -> TrafficClass {
     use crate::model::Protocol;
+    if let Some(set) = catalog.classify(dst, protocol, port) {
+        return match set.service {
+            // Real-time media relays, and on-premises Edges' media to them.
+            Service::Media | Service::HybridMedia => TrafficClass::Audio,
+            // SIP/HTTPS to the service, the broadcast service's own
+            // endpoints, and the Skype consumer service (federation, IM).
+            Service::Signaling | Service::Broadcast | Service::Consumer => TrafficClass::Signaling,
+            Service::Cdn => TrafficClass::Streaming,
+            Service::QuickTips | Service::OtherWorkload => TrafficClass::Web,
+            Service::Telemetry | Service::Crl | Service::Dns => TrafficClass::Dependency,
+        };
+    }
     match (protocol, port) {
         (Protocol::Udp, 3478..=3481) | (Protocol::Tcp, 3478..=3481) => TrafficClass::Stun,
         (Protocol::Udp, 50_000..=59_999) => TrafficClass::Audio,
@@ -841,5 +867,85 @@ fn hop_json(t: &Topology, h: &Hop, end: Option<&Outcome>) -> HopJson {
                 )
             }
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Protocol;
+
+    fn class(ip: &str, protocol: Protocol, port: u16) -> TrafficClass {
+        flow_class(
+            EndpointCatalog::builtin(),
+            ip.parse().unwrap(),
+            protocol,
+            port,
+        )
+    }
+
+    #[test]
+    fn the_catalog_decides_where_it_knows_the_destination() {
+        // Teams media relays on their TURN ports carry media ...
+        assert_eq!(
+            class("52.112.1.10", Protocol::Udp, 3478),
+            TrafficClass::Audio
+        );
+        // ... the same addresses on TCP 443 are signaling ...
+        assert_eq!(
+            class("52.112.1.10", Protocol::Tcp, 443),
+            TrafficClass::Signaling
+        );
+        // ... and HTTPS to Exchange Online or the broadcast CDN is not.
+        assert_eq!(class("52.96.1.10", Protocol::Tcp, 443), TrafficClass::Web);
+        assert_eq!(
+            class("203.0.113.5", Protocol::Tcp, 443),
+            TrafficClass::Streaming
+        );
+        // Internet-only dependencies the catalog lists: telemetry over HTTPS, DNS.
+        assert_eq!(
+            class("203.0.113.100", Protocol::Tcp, 443),
+            TrafficClass::Dependency
+        );
+        assert_eq!(
+            class("203.0.113.170", Protocol::Udp, 53),
+            TrafficClass::Dependency
+        );
+        // Hybrid media from an on-premises Edge to the Online service.
+        assert_eq!(
+            class("52.112.1.10", Protocol::Udp, 50_010),
+            TrafficClass::Audio
+        );
+    }
+
+    #[test]
+    fn ports_decide_where_the_catalog_does_not_know_the_destination() {
+        // An on-premises Edge, a partner, a private server.
+        assert_eq!(
+            class("198.51.100.100", Protocol::Udp, 3478),
+            TrafficClass::Stun
+        );
+        assert_eq!(
+            class("198.51.100.100", Protocol::Tcp, 5061),
+            TrafficClass::Signaling
+        );
+        assert_eq!(
+            class("10.9.0.10", Protocol::Tcp, 443),
+            TrafficClass::Signaling
+        );
+        assert_eq!(class("10.9.0.10", Protocol::Tcp, 80), TrafficClass::Web);
+        assert_eq!(
+            class("10.9.0.10", Protocol::Udp, 53),
+            TrafficClass::Dependency
+        );
+        assert_eq!(
+            class("192.0.2.10", Protocol::Udp, 50_000),
+            TrafficClass::Audio
+        );
+        // A listed address on a port its sets do not admit: ports decide.
+        assert_eq!(
+            class("52.112.1.10", Protocol::Tcp, 5061),
+            TrafficClass::Signaling
+        );
     }
 }

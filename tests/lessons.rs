@@ -24,10 +24,6 @@ const LESSONS: [&str; 5] = [
     "hotel-udp-blocked",
 ];
 
-/// Fixed twins that do not trace clean yet because of the model (see
-/// `inbound_no_snat_fixed_traces_clean`).
-const PENDING_MODEL_FIX: [&str; 1] = ["inbound-no-snat-fixed"];
-
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -284,9 +280,6 @@ fn every_lesson_page_quotes_the_verdicts_a_run_prints() {
 fn every_fixed_twin_traces_clean() {
     for lesson in LESSONS {
         let name = format!("{lesson}-fixed");
-        if PENDING_MODEL_FIX.contains(&name.as_str()) {
-            continue;
-        }
         let t = Traced::lesson(&name);
         assert!(!t.probes().is_empty(), "{name} has probes");
         for probe in t.probes() {
@@ -450,13 +443,12 @@ fn inbound_no_snat_fixed_brings_the_reply_back_to_the_internet_nat() {
     assert_clean(&t, "media", &[Customer, ExpressRoute, Microsoft]);
 }
 
-/// The lesson's fix, end to end. Today `inet-nat`, having restored the
-/// reply's destination (52.96.1.10), routes it by its own table, which holds
-/// the ExpressRoute route to 52.96.0.0/16, so the reply turns back inside
-/// and dies at `inet-fw`. Un-ignore when the model sends a reply on an
-/// inbound source-NAT binding back out the way its request came in.
+/// The lesson's fix, end to end. `inet-nat`, having restored the reply's
+/// destination (52.96.1.10), would route it by its own table, which holds
+/// the ExpressRoute route to 52.96.0.0/16, and the reply would turn back
+/// inside and die at `inet-fw`; it sends the reply on an inbound
+/// source-NAT binding back out the way its request came in (reply-to).
 #[test]
-#[ignore = "model: a NAT routes a restored inbound-source-NAT reply by its own table (see the doc comment)"]
 fn inbound_no_snat_fixed_traces_clean() {
     let t = Traced::lesson("inbound-no-snat-fixed");
     assert_clean(&t, "inbound", &[Microsoft, Internet, Customer]);

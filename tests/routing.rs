@@ -1026,13 +1026,12 @@ proptest! {
 
 /// `a` sits behind its own NAT `na`; `b` does not. A packet from `b` to
 /// `a`'s private address crosses `na` inwards untranslated (routes lead
-/// there), and `na` keeps no state for it; `a`'s reply then leaves through
-/// `na`'s outside link and is source-NATed to the pool, so `b` receives a
-/// reply from an address it never sent to. A real NAT decides translation
+/// there). Were `na` to keep no state for it, `a`'s reply would leave
+/// through `na`'s outside link source-NATed to the pool, and `b` would
+/// receive a reply from an address it never sent to. A real NAT decides translation
 /// on a connection's first packet: the reply of a connection that came in
-/// untranslated goes back untranslated. Un-ignore when the model does.
+/// untranslated goes back untranslated.
 #[test]
-#[ignore = "model: a NAT source-translates the reply to a packet it let in untranslated"]
 fn a_reply_to_a_packet_that_crossed_a_nat_inwards_is_not_translated() {
     let t = topology(&format!(
         r#"{MICROSOFT}

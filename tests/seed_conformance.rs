@@ -195,11 +195,6 @@ fn online_join_conference_from_internet_is_internet() {
 }
 
 #[test]
-#[ignore = "model disagrees: the client's relay on its own Online Edge (reached over the circuit) \
-            is the only way to litware's Edge ICE finds, so media is relay-relay over ExpressRoute; \
-            the direct pair to litware's relay is refused by TURN permission because the client's \
-            only reflexive address is its ExpressRoute NAT address, not the Internet one its check \
-            leaves from"]
 fn online_join_conference_on_another_companys_onprem_server_is_internet() {
     let s = seed("online");
     let p = probe(&s, "online-conference-partner-onprem");
@@ -264,10 +259,12 @@ fn hybrid_p2p_online_and_onprem_inside_only_online_signals_to_the_cloud() {
 /// edge server is used". With fabrikam, whose firewall lets its users reach
 /// only Microsoft, ICE can only win through the Online Edge: ExpressRoute.
 #[test]
-#[ignore = "model disagrees: an on-prem-homed client is given only the on-prem Edge, so it never \
-            learns its reflexive address on the circuit; the Online Edge's TURN permission does \
-            not admit its ExpressRoute NAT address, and ICE settles on relay-relay through \
-            sfb-edge, whose leg from the client is local"]
+#[ignore = "model disagrees: in a peer-to-peer call each client allocates only on its own \
+            organization's Edge, so the on-prem client offers its host address and sfb-edge's \
+            relays but no reflexive address; fabrikam's relay on the Online Edge grants no TURN \
+            permission to the ExpressRoute NAT address (198.51.100.26) the client's direct checks \
+            arrive from, and ICE settles on relay-relay through sfb-edge, whose leg from the client \
+            is local (docs/seed-discrepancies.md, section 8)"]
 fn hybrid_p2p_federated_through_the_online_edge_is_expressroute() {
     let s = seed("hybrid");
     let p = probe(&s, "hybrid-p2p-federated-online-edge");
@@ -287,10 +284,11 @@ fn hybrid_p2p_federated_through_the_online_edge_is_expressroute() {
 /// reaches it over the Internet, and our user's leg to its own Edge stays
 /// inside (docs/seed-discrepancies.md, "one media column for two legs").
 #[test]
-#[ignore = "model disagrees: adatum's only reflexive address is its ExpressRoute NAT address \
-            (learned from the Online Edge over its circuit), so sfb-edge's TURN permission never \
-            admits the Internet address its checks arrive from, and ICE settles on relay-relay \
-            through both Edges with adatum's leg over ExpressRoute"]
+#[ignore = "model disagrees: adatum's checks to sfb-edge's relay leave by its Internet NAT \
+            (192.0.2.80), but its only reflexive address is its ExpressRoute NAT address \
+            (198.18.12.10, learned from the Online Edge over its circuit), so sfb-edge grants no \
+            TURN permission for them, and ICE settles on relay-relay through both Edges with \
+            adatum's leg over ExpressRoute (docs/seed-discrepancies.md, section 8)"]
 fn hybrid_p2p_federated_through_the_onprem_edge_is_internet() {
     let s = seed("hybrid");
     let p = probe(&s, "hybrid-p2p-federated-onprem-edge");
@@ -305,14 +303,11 @@ fn hybrid_p2p_federated_through_the_onprem_edge_is_internet() {
     assert_eq!(leg(&p, "onprem-users").media_path, "relay");
 }
 
-/// The table gives ExpressRoute signaling for the on-prem user; principle 4
-/// sends it to the server where the user is homed, the on-prem pool:
-/// `local` (docs/seed-discrepancies.md).
+/// The table gives ExpressRoute signaling for the on-prem user: joining, the
+/// client signals to the conference's focus, in the cloud, over the
+/// circuit; its registration with its home pool (principle 4) stays local
+/// (docs/seed-discrepancies.md, section 2).
 #[test]
-#[ignore = "model disagrees: an on-prem-homed client is given only the on-prem Edge, so the \
-            Online conferencing server's relay refuses its direct checks (no TURN permission for \
-            its ExpressRoute NAT address) and media goes relay-relay through sfb-edge, whose leg \
-            from the client is local"]
 fn hybrid_join_conference_scheduled_by_online_user_is_expressroute() {
     let s = seed("hybrid");
     let p = probe(&s, "hybrid-conference-online");
@@ -320,10 +315,20 @@ fn hybrid_join_conference_scheduled_by_online_user_is_expressroute() {
         &p,
         &[
             row("online-users", "ExpressRoute", "ExpressRoute"),
-            row("onprem-users", "local", "ExpressRoute"),
+            row("onprem-users", "ExpressRoute", "ExpressRoute"),
         ],
     );
+    // The joiner allocates on the conference's Online Edge (principle 5).
     assert_eq!(relays(&p, "onprem-users"), ["us-east-online-edge"]);
+    let hops = &leg(&p, "onprem-users").signaling_hops;
+    assert_eq!(
+        hops.iter()
+            .filter(|h| h.node == "us-east-conferencing" || h.node == "fe-pool")
+            .map(|h| h.node.as_str())
+            .collect::<Vec<_>>(),
+        ["us-east-conferencing", "fe-pool"],
+        "to the focus, then registration with the home pool"
+    );
 }
 
 #[test]

@@ -47,9 +47,19 @@
 //! Ports are counted per protocol: UDP 5000 and TCP 5000 are different ports.
 //!
 //! Static one-to-one mappings keep ports and are endpoint-independent both
-//! ways, so they need no state, except with inbound source NAT on: then the
-//! NAT remembers which remote endpoints a static host has sent to, so their
-//! replies are not mistaken for new inbound connections and source-NATed.
+//! ways, so they hold no pool port. The NAT remembers which remote
+//! endpoints a static host has sent to, so their replies are not mistaken
+//! for new inbound connections (and, with inbound source NAT on,
+//! source-NATed).
+//!
+//! Like Linux conntrack, the NAT remembers every connection it lets in from
+//! outside that is not a reply to an inside host's own flow: through a
+//! static mapping, through inbound source NAT, or untranslated (a routed,
+//! private destination). A connection's translation is decided on its first
+//! packet, so the reply to one let in untranslated leaves untranslated, not
+//! source-NATed to the pool; and every reply leaves by the link its
+//! connection came in by ([`NatState::reply_link`]), whatever the route
+//! table says.
 //! Inbound source-NAT bindings are refreshed by packets in both directions:
 //! both ends are parties to a connection the NAT admitted, so REQ-6's
 //! concern (an outsider keeping a hole open) does not arise.
@@ -65,7 +75,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use ipnet::IpNet;
 
-use crate::model::{Filtering, Mapping, Nat, Protocol};
+use crate::model::{Filtering, LinkId, Mapping, Nat, Protocol};
 use crate::net::packet::FiveTuple;
 use crate::time::{SimDuration, SimTime};
 
@@ -110,9 +120,27 @@ pub struct NatState {
     bindings: BTreeMap<Slot, Binding>,
     /// Where each binding's key lives in `bindings`.
     keys: BTreeMap<Key, Slot>,
-    /// Remote endpoints static hosts have sent to, kept only with inbound
-    /// source NAT on: (protocol, static public endpoint, remote) → expiry.
+    /// Remote endpoints static hosts have sent to: (protocol, static public
+    /// endpoint, remote) → expiry. A packet from such a remote is a reply,
+    /// not a new connection from outside.
     static_flows: BTreeMap<(Protocol, SocketAddr, SocketAddr), SimTime>,
+    /// Connections first seen arriving from outside, keyed as the inside
+    /// host sees them: (protocol, inside endpoint, remote endpoint).
+    admitted: BTreeMap<(Protocol, SocketAddr, SocketAddr), Admitted>,
+}
+
+/// A connection the NAT let in from outside: like a conntrack entry whose
+/// first packet came in, it remembers how the NAT treated that packet and
+/// which link it arrived by, so the replies are treated the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Admitted {
+    /// The outside link the connection's first packet arrived by.
+    link: LinkId,
+    /// Whether the NAT translated it (a static mapping, inbound source NAT)
+    /// or let it through as it was (a routed, private destination).
+    translated: bool,
+    /// The first instant at which it is forgotten.
+    expires: SimTime,
 }
 
 /// A public port: protocol, pool address, port.
@@ -150,6 +178,13 @@ struct Binding {
 pub enum NatVerdict {
     /// Nothing to translate here.
     Pass,
+    /// Nothing to translate, but the NAT tracks the packet's connection:
+    /// one let in from outside untranslated, or a reply on such a
+    /// connection, which must leave untranslated too.
+    Track {
+        /// State changes to apply after logging.
+        effects: Vec<NatEffect>,
+    },
     /// The packet goes on rewritten.
     Translate {
         /// The packet's 5-tuple after translation.
@@ -174,14 +209,16 @@ impl NatVerdict {
     pub fn effects(&self) -> &[NatEffect] {
         match self {
             NatVerdict::Pass => &[],
-            NatVerdict::Translate { effects, .. } | NatVerdict::Drop { effects, .. } => effects,
+            NatVerdict::Track { effects }
+            | NatVerdict::Translate { effects, .. }
+            | NatVerdict::Drop { effects, .. } => effects,
         }
     }
 
     /// The packet's tuple after this verdict, or `None` if it was dropped.
     pub fn tuple_after(&self, before: &FiveTuple) -> Option<FiveTuple> {
         match self {
-            NatVerdict::Pass => Some(*before),
+            NatVerdict::Pass | NatVerdict::Track { .. } => Some(*before),
             NatVerdict::Translate { tuple, .. } => Some(*tuple),
             NatVerdict::Drop { .. } => None,
         }
@@ -322,8 +359,36 @@ pub enum NatEffect {
         /// How long it lives from now without traffic.
         lifetime: SimDuration,
     },
-    /// A static host sent to `remote` (inbound source NAT on): its replies
-    /// are replies, not new connections.
+    /// A connection arrived from outside by `link` (or another packet of
+    /// one did): remember it, so its replies are translated as it was and
+    /// leave by the same link.
+    Admit {
+        /// Its protocol.
+        protocol: Protocol,
+        /// The inside endpoint, as the packet reached it.
+        inside: SocketAddr,
+        /// The remote endpoint, as the inside host sees it.
+        remote: SocketAddr,
+        /// The outside link it arrived by.
+        link: LinkId,
+        /// Whether the NAT translated it.
+        translated: bool,
+        /// How long the NAT remembers it without traffic.
+        lifetime: SimDuration,
+    },
+    /// A reply on an admitted connection: restart its timer.
+    Readmit {
+        /// Its protocol.
+        protocol: Protocol,
+        /// The inside endpoint.
+        inside: SocketAddr,
+        /// The remote endpoint, as the inside host sees it.
+        remote: SocketAddr,
+        /// How long the NAT remembers it from now without traffic.
+        lifetime: SimDuration,
+    },
+    /// A static host sent to `remote`: its replies are replies, not new
+    /// connections.
     StaticFlow {
         /// Its protocol.
         protocol: Protocol,
@@ -358,21 +423,21 @@ impl Source {
 }
 
 impl NatState {
-    /// Destination translation, before routing. `from_outside`: whether the
-    /// packet arrived on one of [`Nat::outside`]'s links. Changes nothing;
-    /// see [`Self::apply`].
+    /// Destination translation, before routing. `from_outside`: the link
+    /// the packet arrived by, when it is one of [`Nat::outside`]'s. Changes
+    /// nothing; see [`Self::apply`].
     pub fn pre_routing(
         &self,
         nat: &Nat,
         tuple: &FiveTuple,
-        from_outside: bool,
+        from_outside: Option<LinkId>,
         now: SimTime,
     ) -> NatVerdict {
         let dst_ip = tuple.dst.ip();
         if let Some(private_ip) = static_private(nat, dst_ip) {
             let server = SocketAddr::new(private_ip, tuple.dst.port());
-            if from_outside {
-                return self.inbound_static(nat, tuple, server, now);
+            if let Some(link) = from_outside {
+                return self.inbound_static(nat, tuple, server, link, now);
             }
             if !nat.behaviour.hairpinning {
                 return NatVerdict::drop(NatDrop::HairpinDisabled { public: tuple.dst });
@@ -381,11 +446,29 @@ impl NatState {
             return self.hairpin(nat, tuple, server, None, now);
         }
         if !in_pool(nat, dst_ip) {
-            return NatVerdict::Pass;
+            // Not for this NAT's addresses. From outside, the packet is let
+            // through as it is (a destination its routes lead to, e.g. a
+            // private address on an internal NAT): like a conntrack entry
+            // created without a NAT binding, the connection is remembered,
+            // so its replies leave untranslated (the remote never sent to a
+            // pool address) and by the link it came in by.
+            return match from_outside {
+                Some(link) => NatVerdict::Track {
+                    effects: vec![NatEffect::Admit {
+                        protocol: tuple.protocol,
+                        inside: tuple.dst,
+                        remote: tuple.src,
+                        link,
+                        translated: false,
+                        lifetime: lifetime(nat, tuple.protocol),
+                    }],
+                },
+                None => NatVerdict::Pass,
+            };
         }
         let slot = (tuple.protocol, dst_ip, tuple.dst.port());
         let binding = self.bindings.get(&slot);
-        if from_outside {
+        if from_outside.is_some() {
             return inbound_dynamic(nat, tuple, binding, now);
         }
         if let Some(b) = binding.filter(|b| b.expires > now)
@@ -406,11 +489,19 @@ impl NatState {
                     dst_from: tuple.dst,
                     dst_to: client,
                 },
-                effects: vec![NatEffect::Refresh {
-                    protocol: tuple.protocol,
-                    public: tuple.dst,
-                    lifetime: lifetime(nat, tuple.protocol),
-                }],
+                effects: vec![
+                    NatEffect::Refresh {
+                        protocol: tuple.protocol,
+                        public: tuple.dst,
+                        lifetime: lifetime(nat, tuple.protocol),
+                    },
+                    NatEffect::Readmit {
+                        protocol: tuple.protocol,
+                        inside: tuple.src,
+                        remote: tuple.dst,
+                        lifetime: lifetime(nat, tuple.protocol),
+                    },
+                ],
             };
         }
         if !nat.behaviour.hairpinning {
@@ -448,13 +539,36 @@ impl NatState {
         if from_outside || !to_outside || owns(nat, tuple.src.ip()) {
             return NatVerdict::Pass;
         }
+        let admitted = self.live_admitted(tuple, now);
+        let readmit = admitted.map(|_| NatEffect::Readmit {
+            protocol: tuple.protocol,
+            inside: tuple.src,
+            remote: tuple.dst,
+            lifetime: lifetime(nat, tuple.protocol),
+        });
+        if let (Some(a), Some(refresh)) = (admitted, readmit)
+            && !a.translated
+        {
+            // A reply on a connection let in untranslated: a NAT decides a
+            // connection's translation on its first packet (RFC 4787 §4.1's
+            // mappings are for connections an inside host opens; Linux
+            // conntrack consults its NAT rules only for a connection's
+            // first packet), so the reply leaves as the remote addressed
+            // it, from the address it sent to.
+            return NatVerdict::Track {
+                effects: vec![refresh],
+            };
+        }
         let source = match self.source(nat, tuple.protocol, tuple.src, tuple.dst, now) {
             Ok(s) => s,
             Err(reason) => return NatVerdict::drop(reason),
         };
         let public = source.public();
         let mut effects = use_effects(nat, &source, tuple.protocol, tuple.src, tuple.dst);
-        if matches!(source, Source::Static(_)) && nat.inbound_source_nat {
+        effects.extend(readmit);
+        // A static host's own flow (not a reply to one let in): packets
+        // from its remote are its replies, not new connections.
+        if matches!(source, Source::Static(_)) && readmit.is_none() {
             effects.push(NatEffect::StaticFlow {
                 protocol: tuple.protocol,
                 public,
@@ -539,6 +653,33 @@ impl NatState {
                     self.static_flows
                         .insert((protocol, public, remote), now.saturating_add(lifetime));
                 }
+                NatEffect::Admit {
+                    protocol,
+                    inside,
+                    remote,
+                    link,
+                    translated,
+                    lifetime,
+                } => {
+                    self.admitted.insert(
+                        (protocol, inside, remote),
+                        Admitted {
+                            link,
+                            translated,
+                            expires: now.saturating_add(lifetime),
+                        },
+                    );
+                }
+                NatEffect::Readmit {
+                    protocol,
+                    inside,
+                    remote,
+                    lifetime,
+                } => {
+                    if let Some(a) = self.admitted.get_mut(&(protocol, inside, remote)) {
+                        a.expires = now.saturating_add(lifetime);
+                    }
+                }
             }
         }
     }
@@ -560,6 +701,29 @@ impl NatState {
             live
         });
         self.static_flows.retain(|_, expires| *expires > now);
+        self.admitted.retain(|_, a| a.expires > now);
+    }
+
+    /// The link a packet from inside must leave by because it answers a
+    /// connection that came in from outside: the link that connection
+    /// arrived by (`tuple` as it reaches the NAT, before translation).
+    ///
+    /// Stateful edge devices send a connection's replies back the way it
+    /// came ("reply-to": pf's `reply-to`, Linux policy routing on a
+    /// connection mark, the symmetric-return option of enterprise
+    /// firewalls) rather than by their route table: with a second path to
+    /// the same prefixes (ExpressRoute), the table would send replies to
+    /// Internet-initiated connections out over the circuit, from an address
+    /// the caller never called (domain.md §4.4, §4.5).
+    pub fn reply_link(&self, tuple: &FiveTuple, now: SimTime) -> Option<LinkId> {
+        self.live_admitted(tuple, now).map(|a| a.link)
+    }
+
+    /// The live admitted connection `tuple` (from inside) answers.
+    fn live_admitted(&self, tuple: &FiveTuple, now: SimTime) -> Option<&Admitted> {
+        self.admitted
+            .get(&(tuple.protocol, tuple.src, tuple.dst))
+            .filter(|a| a.expires > now)
     }
 
     /// The public endpoint `internal`'s packets towards `towards` leave from:
@@ -675,20 +839,36 @@ impl NatState {
         nat: &Nat,
         tuple: &FiveTuple,
         server: SocketAddr,
+        link: LinkId,
         now: SimTime,
     ) -> NatVerdict {
         let is_reply = self
             .static_flows
             .get(&(tuple.protocol, tuple.dst, tuple.src))
             .is_some_and(|expires| *expires > now);
+        let lifetime = lifetime(nat, tuple.protocol);
         if !nat.inbound_source_nat || is_reply {
+            // A new connection (or more of one) is admitted: its replies
+            // leave by the link it came in by.
+            let effects = if is_reply {
+                vec![]
+            } else {
+                vec![NatEffect::Admit {
+                    protocol: tuple.protocol,
+                    inside: server,
+                    remote: tuple.src,
+                    link,
+                    translated: true,
+                    lifetime,
+                }]
+            };
             return NatVerdict::Translate {
                 tuple: FiveTuple::new(tuple.protocol, tuple.src, server),
                 rewrite: Rewrite::Destination {
                     from: tuple.dst,
                     to: server,
                 },
-                effects: vec![],
+                effects,
             };
         }
         let key = Key::Inbound {
@@ -697,7 +877,6 @@ impl NatState {
             server_public: tuple.dst,
             server,
         };
-        let lifetime = lifetime(nat, tuple.protocol);
         let (public, effect) = match self.live_public(&key, now) {
             Some(public) => (
                 public,
@@ -730,7 +909,19 @@ impl NatState {
                 dst_from: tuple.dst,
                 dst_to: server,
             },
-            effects: vec![effect],
+            // The server answers the pool address; the restored reply
+            // leaves by the link the request came in by.
+            effects: vec![
+                effect,
+                NatEffect::Admit {
+                    protocol: tuple.protocol,
+                    inside: server,
+                    remote: public,
+                    link,
+                    translated: true,
+                    lifetime,
+                },
+            ],
         }
     }
 
@@ -979,6 +1170,7 @@ impl fmt::Display for NatVerdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             NatVerdict::Pass => f.write_str("no translation"),
+            NatVerdict::Track { .. } => f.write_str("no translation (connection tracked)"),
             NatVerdict::Translate { rewrite, .. } => rewrite.fmt(f),
             NatVerdict::Drop { reason, .. } => reason.fmt(f),
         }
@@ -1086,6 +1278,26 @@ impl fmt::Display for NatEffect {
                 remote,
                 ..
             } => write!(f, "static flow {protocol} {public} -> {remote} noted"),
+            NatEffect::Admit {
+                protocol,
+                inside,
+                remote,
+                translated,
+                ..
+            } => write!(
+                f,
+                "inbound connection {protocol} {remote} -> {inside} admitted{}",
+                if *translated { "" } else { " untranslated" }
+            ),
+            NatEffect::Readmit {
+                protocol,
+                inside,
+                remote,
+                ..
+            } => write!(
+                f,
+                "inbound connection {protocol} {remote} -> {inside} refreshed"
+            ),
         }
     }
 }
@@ -1108,6 +1320,11 @@ mod tests {
     }
 
     const STUN: &str = "192.0.2.10:3478";
+
+    /// The outside link packets from outside arrive by.
+    fn wan() -> LinkId {
+        LinkId(petgraph::graph::EdgeIndex::new(0))
+    }
 
     fn nat(pool: &str, mapping: Mapping, filtering: Filtering) -> Nat {
         Nat {
@@ -1139,14 +1356,14 @@ mod tests {
 
     /// A packet arriving from outside, decided and applied.
     fn inbound(state: &mut NatState, nat: &Nat, tuple: FiveTuple, now: SimTime) -> NatVerdict {
-        let verdict = state.pre_routing(nat, &tuple, true, now);
+        let verdict = state.pre_routing(nat, &tuple, Some(wan()), now);
         state.apply(verdict.effects(), now);
         verdict
     }
 
     /// A packet from inside to one of the NAT's addresses, decided and applied.
     fn inside(state: &mut NatState, nat: &Nat, tuple: FiveTuple, now: SimTime) -> NatVerdict {
-        let verdict = state.pre_routing(nat, &tuple, false, now);
+        let verdict = state.pre_routing(nat, &tuple, None, now);
         state.apply(verdict.effects(), now);
         verdict
     }
@@ -1207,7 +1424,7 @@ mod tests {
             let admitted: Vec<bool> = senders
                 .iter()
                 .map(|s| {
-                    let v = state.pre_routing(&nat, &udp(s, public), true, at(1));
+                    let v = state.pre_routing(&nat, &udp(s, public), Some(wan()), at(1));
                     if let NatVerdict::Translate { tuple, .. } = v {
                         assert_eq!(tuple, udp(s, "10.0.0.1:5000"));
                     }
@@ -1353,12 +1570,12 @@ mod tests {
         let before_end = SimTime::from_micros(end.as_micros() - 1);
         assert!(
             state
-                .pre_routing(&nat, &ack, true, before_end)
+                .pre_routing(&nat, &ack, Some(wan()), before_end)
                 .tuple_after(&ack)
                 .is_some()
         );
         assert!(matches!(
-            reason(&state.pre_routing(&nat, &ack, true, end)),
+            reason(&state.pre_routing(&nat, &ack, Some(wan()), end)),
             NatDrop::Expired { .. }
         ));
     }
@@ -1372,7 +1589,7 @@ mod tests {
     }
 
     #[test]
-    fn static_mappings_translate_both_ways_without_state() {
+    fn static_mappings_translate_both_ways_without_pool_ports() {
         let nat = with_static(preset("198.51.100.3/32", "symmetric"));
         let mut state = NatState::default();
         let from_server = out(
@@ -1404,6 +1621,94 @@ mod tests {
         assert_eq!(state.mappings(), 0);
     }
 
+    /// A link other than the one packets from outside arrive by.
+    fn other_link() -> LinkId {
+        LinkId(petgraph::graph::EdgeIndex::new(1))
+    }
+
+    #[test]
+    fn a_connection_let_in_untranslated_is_answered_untranslated_by_its_link() {
+        let nat = preset("198.51.100.3/32", "port-restricted-cone");
+        let mut state = NatState::default();
+        // From outside straight to an inside private address (routes lead
+        // there): nothing to translate, but the connection is tracked.
+        let request = FiveTuple::new(Protocol::Tcp, sa("10.2.0.10:49152"), sa("10.1.0.10:443"));
+        let v = inbound(&mut state, &nat, request, at(0));
+        assert_eq!(v.tuple_after(&request), Some(request));
+        assert_eq!(
+            v.effects()[0].to_string(),
+            "inbound connection tcp 10.2.0.10:49152 -> 10.1.0.10:443 admitted untranslated"
+        );
+        let reply = request.reversed();
+        assert_eq!(state.reply_link(&reply, at(1)), Some(wan()));
+        // The reply leaves as the remote addressed it: no pool source.
+        let v = out(&mut state, &nat, reply, at(1));
+        assert!(matches!(v, NatVerdict::Track { .. }), "{v}");
+        assert_eq!(v.tuple_after(&reply), Some(reply));
+        assert_eq!(state.mappings(), 0);
+        // The same host's own connection elsewhere is translated as ever.
+        let own = FiveTuple::new(Protocol::Tcp, sa("10.1.0.10:443"), sa("10.2.0.10:49153"));
+        let translated = after(&out(&mut state, &nat, own, at(1)));
+        assert_eq!(translated.src.ip(), sa("198.51.100.3:1").ip());
+        assert_eq!(state.reply_link(&own, at(1)), None);
+        // Replies refresh the connection; once idle past the TCP timer it is forgotten.
+        let idle = at(1) + TCP_MAPPING_TIMEOUT;
+        assert_eq!(state.reply_link(&reply, idle), None);
+        state.expire(idle);
+        assert!(matches!(
+            out(&mut state, &nat, reply, idle),
+            NatVerdict::Translate { .. }
+        ));
+    }
+
+    #[test]
+    fn a_connection_through_a_static_mapping_is_answered_by_its_link() {
+        let nat = with_static(preset("198.51.100.3/32", "port-restricted-cone"));
+        let mut state = NatState::default();
+        let request = udp("203.0.113.9:40000", "198.51.100.10:443");
+        let v = state.pre_routing(&nat, &request, Some(other_link()), at(0));
+        state.apply(v.effects(), at(0));
+        assert_eq!(after(&v), udp("203.0.113.9:40000", "10.0.0.50:443"));
+        let reply = udp("10.0.0.50:443", "203.0.113.9:40000");
+        assert_eq!(state.reply_link(&reply, at(1)), Some(other_link()));
+        // Still translated to the static address on the way out.
+        let v = out(&mut state, &nat, reply, at(1));
+        assert_eq!(after(&v).src, sa("198.51.100.10:443"));
+        assert!(
+            v.effects()
+                .iter()
+                .all(|e| !matches!(e, NatEffect::StaticFlow { .. })),
+            "a reply is not the server's own flow: {:?}",
+            v.effects()
+        );
+        // The server's own flows are not steered, and their replies admit nothing.
+        let own = udp("10.0.0.50:5000", "52.112.1.10:3478");
+        out(&mut state, &nat, own, at(2));
+        assert_eq!(state.reply_link(&own, at(2)), None);
+        let answer = inbound(
+            &mut state,
+            &nat,
+            udp("52.112.1.10:3478", "198.51.100.10:5000"),
+            at(3),
+        );
+        assert!(answer.effects().is_empty(), "{:?}", answer.effects());
+        assert_eq!(state.reply_link(&own, at(3)), None);
+    }
+
+    #[test]
+    fn an_inbound_source_nat_reply_leaves_by_the_requests_link() {
+        let mut nat = with_static(preset("198.51.100.3/32", "port-restricted-cone"));
+        nat.inbound_source_nat = true;
+        let mut state = NatState::default();
+        let request = udp("203.0.113.9:40000", "198.51.100.10:443");
+        let v = state.pre_routing(&nat, &request, Some(other_link()), at(0));
+        state.apply(v.effects(), at(0));
+        // Asked about the reply as it reaches the NAT, before translation.
+        let reply = udp("10.0.0.50:443", &after(&v).src.to_string());
+        assert_eq!(state.reply_link(&reply, at(1)), Some(other_link()));
+        assert_eq!(state.reply_link(&request, at(1)), None);
+    }
+
     #[test]
     fn inbound_source_nat_brings_the_reply_back_through_the_nat() {
         let mut nat = with_static(preset("198.51.100.3/32", "port-restricted-cone"));
@@ -1433,17 +1738,20 @@ mod tests {
         // The client's next packet reuses the binding.
         let again = inbound(&mut state, &nat, request, at(2));
         assert_eq!(after(&again).src, sa("198.51.100.3:40000"));
-        assert!(matches!(again.effects(), [NatEffect::Refresh { .. }]));
+        assert!(matches!(
+            again.effects(),
+            [NatEffect::Refresh { .. }, NatEffect::Admit { .. }]
+        ));
         assert_eq!(state.mappings(), 1);
         // Nobody else can use the binding: not from outside, not from inside.
         let probe = udp("203.0.113.9:3478", "198.51.100.3:40000");
         assert!(matches!(
-            reason(&state.pre_routing(&nat, &probe, true, at(2))),
+            reason(&state.pre_routing(&nat, &probe, Some(wan()), at(2))),
             NatDrop::NoMapping { .. }
         ));
         let other = udp("10.0.0.7:443", "198.51.100.3:40000");
         assert!(matches!(
-            reason(&state.pre_routing(&nat, &other, false, at(2))),
+            reason(&state.pre_routing(&nat, &other, None, at(2))),
             NatDrop::NoMapping { .. }
         ));
     }
@@ -1556,28 +1864,27 @@ mod tests {
         let to_b = udp("10.0.0.1:5000", &b_public.to_string());
         let to_server = udp("10.0.0.1:5000", "198.51.100.10:443");
         // On: also through a static mapping, which the server sees from A's public side.
-        let v = state.pre_routing(&nat, &to_server, false, at(1));
+        let v = state.pre_routing(&nat, &to_server, None, at(1));
         assert_eq!(after(&v), udp("198.51.100.3:5000", "10.0.0.50:443"));
         nat.behaviour.hairpinning = false;
         for tuple in [to_b, to_server] {
-            let v = state.pre_routing(&nat, &tuple, false, at(1));
+            let v = state.pre_routing(&nat, &tuple, None, at(1));
             assert_eq!(reason(&v), NatDrop::HairpinDisabled { public: tuple.dst });
             assert!(v.effects().is_empty());
         }
         assert_eq!(
-            state.pre_routing(&nat, &to_b, false, at(1)).to_string(),
+            state.pre_routing(&nat, &to_b, None, at(1)).to_string(),
             "hairpinning disabled: 198.51.100.3:6000 is this NAT's own public address"
         );
         // Traffic to other inside or outside addresses is not the NAT's business.
         let lan = udp("10.0.0.1:5000", "10.0.0.2:6000");
-        assert_eq!(
-            state.pre_routing(&nat, &lan, false, at(1)),
-            NatVerdict::Pass
-        );
-        assert_eq!(
-            state.pre_routing(&nat, &udp(STUN, "203.0.113.1:1"), true, at(1)),
-            NatVerdict::Pass
-        );
+        assert_eq!(state.pre_routing(&nat, &lan, None, at(1)), NatVerdict::Pass);
+        // From outside to an address that is not the NAT's: let through
+        // as it is, its connection tracked.
+        let transit = udp(STUN, "203.0.113.1:1");
+        let v = state.pre_routing(&nat, &transit, Some(wan()), at(1));
+        assert!(matches!(v, NatVerdict::Track { .. }), "{v:?}");
+        assert_eq!(v.tuple_after(&transit), Some(transit));
         assert_eq!(
             state.post_routing(&nat, &udp(STUN, "10.0.0.1:5000"), true, false, at(1)),
             NatVerdict::Pass
@@ -1677,7 +1984,7 @@ mod tests {
         let v = state.pre_routing(
             &nat,
             &udp("52.112.1.10:3478", "198.51.100.3:5000"),
-            true,
+            Some(wan()),
             at(1),
         );
         assert_eq!(
@@ -1687,7 +1994,7 @@ mod tests {
         let v = state.pre_routing(
             &nat,
             &udp("52.112.1.10:3478", "198.51.100.3:5001"),
-            true,
+            Some(wan()),
             at(1),
         );
         assert_eq!(v.to_string(), "no mapping for 198.51.100.3:5001");
@@ -1743,7 +2050,9 @@ mod tests {
                 true
             }
             NatVerdict::Drop { .. } => false,
-            NatVerdict::Pass => panic!("a packet for a pool address passed untranslated"),
+            NatVerdict::Pass | NatVerdict::Track { .. } => {
+                panic!("a packet for a pool address passed untranslated")
+            }
         }
     }
 

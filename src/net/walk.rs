@@ -3,7 +3,9 @@
 //! At each node the walk asks the element for its verdict (a firewall's
 //! rule or session, a NAT's translation), looks up the route for the
 //! (possibly rewritten) destination, applies the verdict's effects to the
-//! element's state, and records everything in a [`Hop`]. It ends delivered
+//! element's state, and records everything in a [`Hop`]. A reply to a
+//! connection a NAT let in from outside leaves that NAT by the link the
+//! connection came in by, whatever its route table says (reply-to). It ends delivered
 //! at the node that owns the destination, or dropped with a reason. A walk
 //! is bounded: a routing loop is reported with the nodes it went round,
 //! never followed forever.
@@ -75,6 +77,14 @@ pub enum Decision {
     Translated(String),
     /// The element's own traffic leaves by a fixed link (a proxy's egress).
     Egress(String),
+    /// A reply leaves by the link its connection came in by, not by the
+    /// route table (a NAT's reply-to): the link, and what the table said.
+    ReplyTo {
+        /// The link it leaves by.
+        link: String,
+        /// Where the route table would have sent it, in words.
+        instead: String,
+    },
 }
 
 impl fmt::Display for Decision {
@@ -84,6 +94,10 @@ impl fmt::Display for Decision {
             Decision::SessionOpened => write!(f, "session opened"),
             Decision::Translated(rewrite) => write!(f, "{rewrite}"),
             Decision::Egress(link) => write!(f, "leaves by its egress {link}"),
+            Decision::ReplyTo { link, instead } => write!(
+                f,
+                "reply-to: leaves by {link}, the link its connection came in by ({instead})"
+            ),
         }
     }
 }
@@ -350,11 +364,13 @@ fn step(
         NodeKind::Nat(n) if n.translates(&tuple_in) => Some(n),
         _ => None,
     };
-    let from_outside = nat.is_some_and(|n| arrived_by.is_some_and(|l| n.outside.contains(&l)));
+    let outside_link = nat.and_then(|n| arrived_by.filter(|l| n.outside.contains(l)));
+    let from_outside = outside_link.is_some();
     if let Some(n) = nat {
         let ns = state.nats.entry(node).or_default();
-        match ns.pre_routing(n, &tuple_in, from_outside, now) {
+        match ns.pre_routing(n, &tuple_in, outside_link, now) {
             NatVerdict::Pass => {}
+            NatVerdict::Track { effects } => ns.apply(&effects, now),
             NatVerdict::Drop { reason, effects } => {
                 // A dropped packet may still have opened its sender's mapping (hairpinning).
                 ns.apply(&effects, now);
@@ -380,32 +396,66 @@ fn step(
             .push(Decision::Egress(t.link(link).name.clone()));
         return done(hop, Next::Forward(link));
     }
-    let Some(found) = routing.lookup(node, dst) else {
-        return done(hop, Next::Drop(DropReason::NoRoute { dst }));
-    };
-    let route = found.route;
-    hop.route = Some(RouteStep {
-        prefix: route.prefix,
-        next: route.next,
-        source: route.source,
-        local_pref: route.local_pref,
-        cost: route.cost,
-        why: why_text(t, &found),
-    });
-    let link = match route.next {
-        NextHop::Local => {
-            let terminal = !matches!(
-                kind,
-                NodeKind::Nat(_) | NodeKind::Router(_) | NodeKind::Firewall(_) | NodeKind::Internet
-            );
-            let next = if terminal {
-                Next::Deliver
-            } else {
-                Next::Drop(DropReason::NoSuchHost { dst })
+    // A reply to a connection a NAT let in from outside goes back the way
+    // the connection came (see `NatState::reply_link`).
+    let reply_to = nat
+        .filter(|_| !from_outside)
+        .and_then(|_| state.nats.get(&node)?.reply_link(&tuple_in, now))
+        .filter(|&l| routing.is_up(l));
+    let found = routing.lookup(node, dst);
+    let link = match (reply_to, &found) {
+        (Some(back), _)
+            if found
+                .as_ref()
+                .is_none_or(|f| f.route.next != NextHop::Link(back)) =>
+        {
+            let instead = match &found {
+                Some(f) => match f.route.next {
+                    NextHop::Link(l) => format!(
+                        "its route table says {} via {}",
+                        f.route.prefix,
+                        t.link(l).name
+                    ),
+                    NextHop::Local => format!("its route table says {} is local", f.route.prefix),
+                },
+                None => format!("its route table has no route to {dst}"),
             };
-            return done(hop, next);
+            hop.decisions.push(Decision::ReplyTo {
+                link: t.link(back).name.clone(),
+                instead,
+            });
+            back
         }
-        NextHop::Link(l) => l,
+        (_, None) => return done(hop, Next::Drop(DropReason::NoRoute { dst })),
+        (_, Some(found)) => {
+            let route = found.route;
+            hop.route = Some(RouteStep {
+                prefix: route.prefix,
+                next: route.next,
+                source: route.source,
+                local_pref: route.local_pref,
+                cost: route.cost,
+                why: why_text(t, found),
+            });
+            match route.next {
+                NextHop::Local => {
+                    let terminal = !matches!(
+                        kind,
+                        NodeKind::Nat(_)
+                            | NodeKind::Router(_)
+                            | NodeKind::Firewall(_)
+                            | NodeKind::Internet
+                    );
+                    let next = if terminal {
+                        Next::Deliver
+                    } else {
+                        Next::Drop(DropReason::NoSuchHost { dst })
+                    };
+                    return done(hop, next);
+                }
+                NextHop::Link(l) => l,
+            }
+        }
     };
     if !is_start && !kind.forwards() && !matches!(kind, NodeKind::Site(_)) {
         return done(hop, Next::Drop(DropReason::NotAForwarder));
@@ -418,6 +468,7 @@ fn step(
         let ns = state.nats.entry(node).or_default();
         match ns.post_routing(n, &hop.tuple_out, from_outside, to_outside, now) {
             NatVerdict::Pass => {}
+            NatVerdict::Track { effects } => ns.apply(&effects, now),
             NatVerdict::Drop { reason, effects } => {
                 // A dropped packet may still have opened its sender's mapping (hairpinning).
                 ns.apply(&effects, now);
