@@ -83,6 +83,7 @@ pub mod render;
 pub mod run;
 pub mod stats;
 pub mod summary;
+pub mod synth;
 pub mod time;
 pub mod trace;
 pub mod units;
