@@ -67,6 +67,7 @@
 
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod calls;
 pub mod codec;
 pub mod config;
