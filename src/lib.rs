@@ -45,6 +45,8 @@
 //! - [`engine`]: simulated time's machinery (event queue, seeded streams) and
 //!   the workload: call arrivals drawn from a scenario.
 //! - [`output`]: result files written whole or not at all.
+//! - [`synth`]: synthetic enterprises of any size, as topology and scenario
+//!   TOML; [`bench`]: `callflow bench`, the engine timed on one.
 //!
 //! # Design decisions
 //!
