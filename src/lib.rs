@@ -48,6 +48,8 @@
 //! - [`engine`]: simulated time's machinery (event queue, seeded streams) and
 //!   the workload: call arrivals drawn from a scenario.
 //! - [`output`]: result files written whole or not at all.
+//! - [`synth`]: synthetic enterprises of any size, as topology and scenario
+//!   TOML; [`bench`]: `callflow bench`, the engine timed on one.
 //!
 //! # Design decisions
 //!
@@ -70,6 +72,7 @@
 
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod calls;
 pub mod codec;
 pub mod config;
@@ -89,6 +92,7 @@ pub mod shard;
 pub mod sizing;
 pub mod stats;
 pub mod summary;
+pub mod synth;
 pub mod time;
 pub mod trace;
 pub mod units;

@@ -155,6 +155,28 @@ enum Command {
         #[arg(long)]
         merges: bool,
     },
+    /// Time the engine on a synthetic enterprise (HQ with ExpressRoute,
+    /// branches, home workers): wall time, legs/s, events/s, peak memory.
+    #[command(
+        after_help = "Examples:\n  callflow bench\n  callflow bench --users 10000 --sites 20 --hours 8 --replications 2 --jobs 2\n\nBuild with --release to measure anything meaningful."
+    )]
+    Bench {
+        /// Users in all.
+        #[arg(long, default_value_t = 100_000)]
+        users: u32,
+        /// Sites, headquarters included.
+        #[arg(long, default_value_t = 200)]
+        sites: u32,
+        /// Simulated hours.
+        #[arg(long, default_value_t = 8)]
+        hours: u32,
+        /// Replications.
+        #[arg(long, default_value_t = 1)]
+        replications: u32,
+        /// Worker threads (default: one per core).
+        #[arg(long)]
+        jobs: Option<usize>,
+    },
 }
 
 /// How `trace` prints.
@@ -227,6 +249,13 @@ fn main() -> ExitCode {
             replications,
             merges,
         } => sweep_command(topology, scenario, shards, out, replications, merges),
+        Command::Bench {
+            users,
+            sites,
+            hours,
+            replications,
+            jobs,
+        } => bench_command(users, sites, hours, replications, jobs),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -446,12 +475,12 @@ fn shard_command(
         } else {
             format!(", {} calling group(s)", ran.work.groups.len())
         };
-        println!(
-            "shard {which}: replications {:?}{groups} (split by {}); part in {}",
+        print_out(&format!(
+            "shard {which}: replications {:?}{groups} (split by {}); part in {}\n",
             ran.work.replications,
             ran.work.split.word(),
             dir.display()
-        );
+        ))?;
     }
     Ok(())
 }
@@ -465,11 +494,12 @@ fn merge_command(parts: &[PathBuf], out: PathBuf, quiet: bool) -> Result<(), Fai
     callflow::output::write_dir_atomic(&out, &merged.result.files)
         .map_err(|e| Failure::Other(anyhow::anyhow!("writing {}: {e}", out.display())))?;
     if !quiet {
-        print!(
-            "{}",
-            callflow::run::terminal_summary(&merged.result.summary)
-        );
-        println!("\n  merged {} parts into {}", parts.len(), out.display());
+        print_out(&format!(
+            "{}\n  merged {} parts into {}\n",
+            callflow::run::terminal_summary(&merged.result.summary),
+            parts.len(),
+            out.display()
+        ))?;
     }
     Ok(())
 }
@@ -498,4 +528,41 @@ fn sweep_command(
         .and_then(|()| stdout.flush())
         .context("writing to standard output")
         .map_err(Failure::Other)
+}
+
+fn bench_command(
+    users: u32,
+    sites: u32,
+    hours: u32,
+    replications: u32,
+    jobs: Option<usize>,
+) -> Result<(), Failure> {
+    use callflow::bench;
+    use std::time::Instant;
+    if jobs == Some(0) || hours == 0 || replications == 0 || sites == 0 {
+        return Err(Failure::Invalid(
+            "error: --jobs, --hours, --replications and --sites must be at least 1\n".into(),
+        ));
+    }
+    let enterprise = callflow::synth::Enterprise {
+        hours,
+        replications,
+        ..callflow::synth::Enterprise::new(users, sites)
+    };
+    let fail = |e: bench::BenchError| Failure::Other(e.into());
+    let start = Instant::now();
+    let prepared = bench::prepare(enterprise).map_err(fail)?;
+    let prepare = start.elapsed();
+    let start = Instant::now();
+    let (counts, out) = bench::simulate(&prepared, jobs).map_err(fail)?;
+    let simulate = start.elapsed();
+    let start = Instant::now();
+    bench::summarize_run(&prepared, &out).map_err(fail)?;
+    let summarize = start.elapsed();
+    let timings = bench::Timings {
+        prepare,
+        simulate,
+        summarize,
+    };
+    print_out(&bench::report(&prepared.enterprise, jobs, &counts, &timings))
 }

@@ -94,6 +94,21 @@ pub fn epochs(s: &Scenario) -> Vec<(SimTime, BTreeSet<LinkId>)> {
 
 /// Runs a scenario's replications (or the chosen ones).
 pub fn run(t: &Topology, s: &Scenario, opts: &RunOptions) -> Result<RunOutput, RunError> {
+    run_resolving(t, s, opts, true)
+}
+
+/// [`run`] with every piece resolved afresh, never from the cache: slower,
+/// and there only so tests can prove the cache changes no result.
+pub fn run_uncached(t: &Topology, s: &Scenario, opts: &RunOptions) -> Result<RunOutput, RunError> {
+    run_resolving(t, s, opts, false)
+}
+
+fn run_resolving(
+    t: &Topology,
+    s: &Scenario,
+    opts: &RunOptions,
+    caching: bool,
+) -> Result<RunOutput, RunError> {
     let timeline = epochs(s);
     let mut states: Vec<BTreeSet<LinkId>> = Vec::new();
     let mut epochs = Vec::new();
@@ -114,7 +129,11 @@ pub fn run(t: &Topology, s: &Scenario, opts: &RunOptions) -> Result<RunOutput, R
     let world = World {
         topology: t,
         scenario: s,
-        resolver: Resolver::new(t, s, routings),
+        resolver: if caching {
+            Resolver::new(t, s, routings)
+        } else {
+            Resolver::uncached(t, s, routings)
+        },
         epochs,
         basis: s.bitrate_basis,
         reroutes: Reroutes {
