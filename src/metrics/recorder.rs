@@ -19,13 +19,15 @@
 //! Leaves out deciding what streams exist (the engine) and any statistic
 //! across bins (the summary).
 
-use super::partial::{Bins, CallStats, kind_index};
+use std::collections::BTreeMap;
+
+use super::partial::{Bins, CallStats, PathKey, PathLabel, kind_index};
 use super::{
-    CLASSES, CallOutcome, Layout, LinkDir, MediaPath, Partial, Stream, Volume, class_index,
-    link_dir_index, segment_index,
+    CLASSES, CallOutcome, Layout, LinkDir, MediaPath, Partial, Reason, Stream, Volume,
+    class_index, link_dir_index, segment_index,
 };
 use crate::engine::call::CallKind;
-use crate::model::{LinkId, Owner, Scenario, Segment, Topology};
+use crate::model::{GroupId, LinkId, Owner, Scenario, Segment, Topology};
 use crate::net::packet::TrafficClass;
 use crate::time::{SimDuration, SimTime};
 use crate::units::DataSize;
@@ -43,7 +45,11 @@ pub struct Recorder {
     segment_res: Binned<Volume>,
     segment_class: Binned<Volume>,
     concurrency: Binned<u64>,
+    /// Per (segment, reason), one bin: the whole run.
+    reasons: Binned<Volume>,
     calls: Vec<CallStats>,
+    /// Calls per (kind, groups, path label).
+    paths: BTreeMap<PathKey, u64>,
     /// The latest instant seen, in µs.
     now: u64,
 }
@@ -71,7 +77,9 @@ impl Recorder {
             segment_res: Binned::new(segments, res, end),
             segment_class: Binned::new(segments * CLASSES.len(), bin, end),
             concurrency: Binned::new(1, res, end),
+            reasons: Binned::new(segments * Reason::ALL.len(), end, end),
             calls: vec![CallStats::default(); CallKind::ALL.len()],
+            paths: BTreeMap::new(),
             now: 0,
         }
     }
@@ -86,8 +94,18 @@ impl Recorder {
     /// # Panics
     /// If a hop names a link the recorder's topology does not have.
     pub fn stream_start(&mut self, now: SimTime, s: &Stream) {
+        self.stream_start_for(now, s, Reason::Other);
+    }
+
+    /// `s` starts flowing at `now`, counted under `reason` in the segments
+    /// it crosses.
+    ///
+    /// # Panics
+    /// As [`Recorder::stream_start`].
+    pub fn stream_start_for(&mut self, now: SimTime, s: &Stream, reason: Reason) {
         let now = self.advance_clock(now);
-        self.change_rate(now, &s.hops, s.class, s.rate.as_bps(), Change::Raise);
+        let rate = s.rate.as_bps();
+        self.change_rate(now, &s.hops, s.class, reason, rate, Change::Raise);
     }
 
     /// `s`, started earlier with [`Recorder::stream_start`], stops at `now`.
@@ -95,8 +113,18 @@ impl Recorder {
     /// # Panics
     /// As [`Recorder::stream_start`].
     pub fn stream_end(&mut self, now: SimTime, s: &Stream) {
+        self.stream_end_for(now, s, Reason::Other);
+    }
+
+    /// `s`, started earlier with [`Recorder::stream_start_for`] and the
+    /// same `reason`, stops at `now`.
+    ///
+    /// # Panics
+    /// As [`Recorder::stream_start`].
+    pub fn stream_end_for(&mut self, now: SimTime, s: &Stream, reason: Reason) {
         let now = self.advance_clock(now);
-        self.change_rate(now, &s.hops, s.class, s.rate.as_bps(), Change::Lower);
+        let rate = s.rate.as_bps();
+        self.change_rate(now, &s.hops, s.class, reason, rate, Change::Lower);
     }
 
     /// A one-shot amount (a file, a DNS lookup) over `hops`, booked whole in
@@ -111,6 +139,22 @@ impl Recorder {
         size: DataSize,
         class: TrafficClass,
     ) {
+        self.transfer_for(now, hops, size, class, Reason::Other);
+    }
+
+    /// A one-shot amount, as [`Recorder::transfer`], counted under `reason`
+    /// in the segments it crosses.
+    ///
+    /// # Panics
+    /// As [`Recorder::stream_start`].
+    pub fn transfer_for(
+        &mut self,
+        now: SimTime,
+        hops: &[(LinkId, LinkDir)],
+        size: DataSize,
+        class: TrafficClass,
+        reason: Reason,
+    ) {
         let now = self.advance_clock(now);
         let v = Volume::from_bytes(size.as_bytes());
         let c = class_index(class);
@@ -123,6 +167,7 @@ impl Recorder {
         for s in (0..Segment::ALL.len()).filter(|s| crossed & (1 << s) != 0) {
             self.segment_res.book(s, now, v);
             self.segment_class.book(s * CLASSES.len() + c, now, v);
+            self.reasons.book(s * Reason::ALL.len() + reason.index(), now, v);
         }
     }
 
@@ -150,6 +195,35 @@ impl Recorder {
         self.calls[kind_index(kind)].record(outcome, setup, media);
     }
 
+    /// Counts where one offered call of `kind` between the users of groups
+    /// `between` (caller and callee, organizer and participant, or the same
+    /// group twice) ended up: the segments its media crosses (`media`: the
+    /// hops each way and the kind of path, `None` when it set up none) and
+    /// its outcome. Two runs on common random numbers compare these counts
+    /// to find the calls whose path changed.
+    pub fn call_path(
+        &mut self,
+        kind: CallKind,
+        between: (GroupId, GroupId),
+        media: Option<(&[(LinkId, LinkDir)], &[(LinkId, LinkDir)], MediaPath)>,
+        outcome: &CallOutcome,
+    ) {
+        let label = PathLabel::new(
+            media.map_or(0, |(forward, back, _)| {
+                self.segments_crossed(forward) | self.segments_crossed(back)
+            }),
+            media.map(|(_, _, path)| path),
+            outcome,
+        );
+        let key = PathKey {
+            kind: kind_index(kind) as u8,
+            groups: [between.0.0, between.1.0],
+            label,
+        };
+        let n = self.paths.entry(key).or_insert(0);
+        *n = n.saturating_add(1);
+    }
+
     /// Integrates every stream and call still running up to `end` (at most
     /// the run's duration) and hands over the bins. The partial's
     /// replication is 0 and its digest empty until the caller sets them.
@@ -160,6 +234,7 @@ impl Recorder {
         self.segment_res.close(end);
         self.segment_class.close(end);
         self.concurrency.close(end);
+        self.reasons.close(end);
         Partial::from_bins(
             self.layout,
             Bins {
@@ -168,7 +243,9 @@ impl Recorder {
                 segment_res: self.segment_res.data,
                 segment_class: self.segment_class.data,
                 concurrency: self.concurrency.data,
+                reasons: self.reasons.data,
                 calls: self.calls,
+                paths: self.paths,
             },
         )
     }
@@ -192,6 +269,7 @@ impl Recorder {
         now: u64,
         hops: &[(LinkId, LinkDir)],
         class: TrafficClass,
+        reason: Reason,
         rate: u64,
         change: Change,
     ) {
@@ -207,6 +285,8 @@ impl Recorder {
             self.segment_res.change(s, now, rate, change);
             self.segment_class
                 .change(s * CLASSES.len() + c, now, rate, change);
+            self.reasons
+                .change(s * Reason::ALL.len() + reason.index(), now, rate, change);
         }
     }
 
@@ -231,6 +311,7 @@ impl Recorder {
         sizes.extend(self.segment_res.footprint());
         sizes.extend(self.segment_class.footprint());
         sizes.extend(self.concurrency.footprint());
+        sizes.extend(self.reasons.footprint());
         sizes.extend([self.calls.len(), self.calls.capacity()]);
         sizes
     }
