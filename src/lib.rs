@@ -69,6 +69,7 @@
 
 pub mod calls;
 pub mod codec;
+pub mod compare;
 pub mod config;
 pub mod diag;
 pub mod endpoints;

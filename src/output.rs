@@ -39,7 +39,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     written
 }
 
-/// Writes a whole directory atomically: `files` (name and contents) into a
+/// Writes a whole directory atomically: `files` (name relative to `dir`, which
+/// may name subdirectories, and contents) into a
 /// temporary directory beside `dir`, each synced, then the temporary
 /// directory renamed into place. An existing `dir` is replaced only once the
 /// new one is complete. On failure nothing at `dir` changes and the
@@ -63,6 +64,10 @@ pub fn write_dir_atomic(dir: &Path, files: &[(String, Vec<u8>)]) -> io::Result<(
     let result = (|| {
         fs::create_dir(&tmp)?;
         for (file, bytes) in files {
+            // A name may hold subdirectories (`baseline/summary.json`).
+            if let Some(sub) = Path::new(file).parent() {
+                fs::create_dir_all(tmp.join(sub))?;
+            }
             let f = File::create(tmp.join(file))?;
             write_and_sync(f, bytes)?;
         }
