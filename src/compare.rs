@@ -665,9 +665,8 @@ fn links(base: &Run, var: &Run) -> Result<Vec<LinkDelta>, CiError> {
             &values(var, v, &|_, p| p),
             unit,
         )?;
-        let capacity = |run: &Run, i: Option<usize>| {
-            i.map_or(0, |i| run.result.summary.links[i].capacity_bps)
-        };
+        let capacity =
+            |run: &Run, i: Option<usize>| i.map_or(0, |i| run.result.summary.links[i].capacity_bps);
         let (bc, vc) = (capacity(base, b), capacity(var, v));
         if bytes.baseline == 0.0 && bytes.variant == 0.0 && bc == vc {
             continue;
@@ -738,7 +737,10 @@ fn path_changed(base: &Run, var: &Run) -> Result<PathChanged, CiError> {
     type Sides = (u64, BTreeMap<PathLabel, u64>, BTreeMap<PathLabel, u64>);
     let mut summed: BTreeMap<(u8, [String; 2]), Sides> = BTreeMap::new();
     for (bp, vp) in base.result.partials.iter().zip(&var.result.partials) {
-        let (bc, vc) = (cells(bp.paths(), &base.groups), cells(vp.paths(), &var.groups));
+        let (bc, vc) = (
+            cells(bp.paths(), &base.groups),
+            cells(vp.paths(), &var.groups),
+        );
         let keys: BTreeSet<&(u8, [String; 2])> = bc.keys().chain(vc.keys()).collect();
         let mut changed = vec![0u64; CallKind::ALL.len()];
         for cell in keys {
@@ -859,7 +861,10 @@ fn files(
             .collect(),
     };
     let mut files = vec![
-        ("manifest.json".to_string(), json("manifest.json", &manifest)?),
+        (
+            "manifest.json".to_string(),
+            json("manifest.json", &manifest)?,
+        ),
         ("compare.json".to_string(), json("compare.json", c)?),
         ("compare.csv".to_string(), csv(c)?),
     ];

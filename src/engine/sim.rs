@@ -31,9 +31,7 @@ use super::workload::Workload;
 use crate::calls::{Host, Planner};
 use crate::codec::{Basis, Flow, Modality, file_transfer_size, signaling_budget, stream_rate};
 use crate::metrics::{CallOutcome, Partial, Reason, Recorder, Reroute, Stream};
-use crate::model::{
-    CodecProfile, GroupId, LinkId, OrgKind, Place, PstnRoute, Scenario, Topology,
-};
+use crate::model::{CodecProfile, GroupId, LinkId, OrgKind, Place, PstnRoute, Scenario, Topology};
 use crate::net::packet::TrafficClass;
 use crate::time::{SimDuration, SimTime};
 use crate::units::{Bitrate, DataSize};
@@ -799,7 +797,8 @@ impl<'w, 'a> Sim<'w, 'a> {
         for p in paths {
             self.recorder
                 .transfer_for(now, &p.forward, setup, class, reason);
-            self.recorder.transfer_for(now, &p.back, setup, class, reason);
+            self.recorder
+                .transfer_for(now, &p.back, setup, class, reason);
         }
     }
 
@@ -821,8 +820,10 @@ impl<'w, 'a> Sim<'w, 'a> {
                 _ => (d.telemetry, DataSize::ZERO),
             };
             let (class, reason) = (TrafficClass::Dependency, Reason::Dependencies);
-            self.recorder.transfer_for(now, &p.forward, up, class, reason);
-            self.recorder.transfer_for(now, &p.back, down, class, reason);
+            self.recorder
+                .transfer_for(now, &p.forward, up, class, reason);
+            self.recorder
+                .transfer_for(now, &p.back, down, class, reason);
         }
     }
 

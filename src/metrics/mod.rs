@@ -48,9 +48,16 @@
 //! as its share of that minute). That is deliberate: a bin mean is a sum,
 //! which merges exactly across shards; an instantaneous maximum does not.
 //!
+//! Each segment's traffic is also kept per [`Reason`] — why a stream would
+//! cross the Internet whatever the circuit — as totals over the run (no
+//! bins), so the Internet segment's bytes split into the flows that cannot
+//! move and the rest.
+//!
 //! Calls are counted per [`CallKind`]: completed, rerouted (per fallback),
 //! blocked and failed (per reason), the media path of those that set one
-//! up, and their setup times. Offered is never stored: it is the sum of the
+//! up, and their setup times; and per kind, pair of groups and path label
+//! (segments crossed, media path, outcome: [`PathLabel`]), which is how
+//! `callflow compare` finds the calls whose path a variant changed. Offered is never stored: it is the sum of the
 //! four outcomes, so offered = completed + rerouted + blocked + failed
 //! holds by construction.
 //!
@@ -69,7 +76,8 @@ pub mod summary;
 pub mod volume;
 
 pub use partial::{
-    CallStats, MediaMix, MergeError, Partial, PartialError, PathKey, PathLabel, Reroutes, Transports,
+    CallStats, MediaMix, MergeError, Partial, PartialError, PathKey, PathLabel, Reroutes,
+    Transports,
 };
 pub use recorder::Recorder;
 pub use summary::{Summary, SummaryError, WriteError, summarize};

@@ -16,7 +16,12 @@
 //! `links` holds one entry per link and direction (link order, a→b before
 //! b→a), `segments` one per segment key, each with its `resolution` bins
 //! and, under `classes`, the time-series bins of every traffic class that
-//! carried anything (a class left out carried nothing). A volume is written
+//! carried anything (a class left out carried nothing). `reasons` (left out
+//! when empty) holds per segment key and [`Reason`] word the run's non-zero
+//! totals; `paths` (left out when empty) the offered calls per
+//! [`PathKey`], its label's codes as [`PathLabel`] documents them. Both
+//! merge by addition, and a partial written before they existed reads as
+//! holding none. A volume is written
 //! `[bytes, remainder]` (see [`Volume`]). Reading checks every length,
 //! name and remainder, so a damaged or foreign file is refused rather than
 //! misread.
@@ -1016,7 +1021,15 @@ mod tests {
             rate: Bitrate::bps(12_345),
             class: TrafficClass::Sharing,
         };
-        r.stream_start(SimTime::from_micros(1_234_567), &s);
+        r.stream_start_for(SimTime::from_micros(1_234_567), &s, Reason::OutsideUsers);
+        r.call_path(
+            CallKind::Conference,
+            (crate::model::GroupId(1), crate::model::GroupId(2)),
+            None,
+            &CallOutcome::Blocked {
+                reason: "full".into(),
+            },
+        );
         r.call_started(SimTime::from_micros(1_234_567));
         r.call_outcome(
             CallKind::Conference,
@@ -1043,6 +1056,16 @@ mod tests {
         assert!(text.contains(r#""classes":{"sharing":[["#), "{text}");
         assert!(!text.contains(r#""audio""#));
         assert!(text.contains(r#""failed":{"return-dropped":1}"#));
+        assert!(
+            text.contains(r#""reasons":{"customer":{"outside-users":["#),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#""paths":[{"kind":1,"groups":[1,2],"segments":0,"media":0,"outcome":4,"calls":1}]"#
+            ),
+            "{text}"
+        );
     }
 
     #[test]
@@ -1085,6 +1108,14 @@ mod tests {
                 good.replacen(r#""replication":0"#, r#""replication":0,"extra":1"#, 1),
                 "unknown field `extra`",
             ),
+            (
+                good.replacen(r#""outside-users""#, r#""bad-luck""#, 1),
+                "unknown reason \"bad-luck\"",
+            ),
+            (
+                good.replacen(r#""outcome":4"#, r#""outcome":9"#, 1),
+                "unknown path label",
+            ),
         ];
         for (text, expected) in cases {
             assert_ne!(text, good, "the case for {expected:?} changed nothing");
@@ -1115,6 +1146,14 @@ mod tests {
         a.merge(&recorded(1, "abc", 3)).unwrap();
         let c = a.calls(CallKind::Conference);
         assert_eq!((c.failed_total(), c.offered()), (2, 2));
+        assert_eq!(a.paths().values().copied().collect::<Vec<_>>(), vec![2]);
+        let twice = recorded(1, "abc", 3).segment_reason(Segment::Customer, Reason::OutsideUsers);
+        let mut doubled = twice;
+        doubled.add(twice);
+        assert_eq!(
+            a.segment_reason(Segment::Customer, Reason::OutsideUsers),
+            doubled
+        );
         assert_eq!(c.setup_us.count(), 2);
         assert_eq!(
             a.concurrency().iter().sum::<u64>(),

@@ -23,8 +23,8 @@ use std::collections::BTreeMap;
 
 use super::partial::{Bins, CallStats, PathKey, PathLabel, kind_index};
 use super::{
-    CLASSES, CallOutcome, Layout, LinkDir, MediaPath, Partial, Reason, Stream, Volume,
-    class_index, link_dir_index, segment_index,
+    CLASSES, CallOutcome, Layout, LinkDir, MediaPath, Partial, Reason, Stream, Volume, class_index,
+    link_dir_index, segment_index,
 };
 use crate::engine::call::CallKind;
 use crate::model::{GroupId, LinkId, Owner, Scenario, Segment, Topology};
@@ -167,7 +167,8 @@ impl Recorder {
         for s in (0..Segment::ALL.len()).filter(|s| crossed & (1 << s) != 0) {
             self.segment_res.book(s, now, v);
             self.segment_class.book(s * CLASSES.len() + c, now, v);
-            self.reasons.book(s * Reason::ALL.len() + reason.index(), now, v);
+            self.reasons
+                .book(s * Reason::ALL.len() + reason.index(), now, v);
         }
     }
 
@@ -494,6 +495,94 @@ mod tests {
 
     fn bytes(bins: &[Volume]) -> Vec<u64> {
         bins.iter().map(|v| v.bytes()).collect()
+    }
+
+    #[test]
+    fn each_segments_reasons_add_up_to_its_total() {
+        let t = multi_site();
+        let mut r = Recorder::new(&t, &eight_hours());
+        let home = Stream {
+            hops: path(&t, &["hq-inet-nat", "internet"]).into(),
+            rate: Bitrate::kbps(64),
+            class: TrafficClass::Audio,
+        };
+        let office = Stream {
+            hops: path(&t, &["hq", "hq-core", "hq-fw"]).into(),
+            rate: Bitrate::kbps(100),
+            class: TrafficClass::Video,
+        };
+        r.stream_start_for(secs(0), &home, Reason::OutsideUsers);
+        r.stream_start(secs(0), &office);
+        r.transfer_for(
+            secs(10),
+            &home.hops,
+            DataSize::bytes(2_000),
+            TrafficClass::Dependency,
+            Reason::Dependencies,
+        );
+        r.stream_end_for(secs(100), &home, Reason::OutsideUsers);
+        let p = r.finish(secs(200));
+        let internet = |reason| p.segment_reason(Segment::Internet, reason);
+        // 64 kbit/s for 100 s, and the lookup.
+        assert_eq!(internet(Reason::OutsideUsers), Volume::from_bytes(800_000));
+        assert_eq!(internet(Reason::Dependencies), Volume::from_bytes(2_000));
+        assert_eq!(internet(Reason::Other), Volume::ZERO);
+        // The untagged office stream counts as other, in its own segment.
+        assert_eq!(
+            p.segment_reason(Segment::Customer, Reason::Other),
+            Volume::from_bytes(2_500_000)
+        );
+        for seg in Segment::ALL {
+            let mut sum = Volume::ZERO;
+            for reason in Reason::ALL {
+                sum.add(p.segment_reason(seg, reason));
+            }
+            assert_eq!(sum, p.segment_total(seg), "{seg:?}");
+        }
+    }
+
+    #[test]
+    fn calls_are_counted_per_kind_groups_and_path() {
+        let t = multi_site();
+        let mut r = Recorder::new(&t, &eight_hours());
+        let forward = path(
+            &t,
+            &["hq", "hq-core", "hq-fw", "hq-ce", "hq-inet-nat", "internet"],
+        );
+        let media = MediaPath {
+            kind: MediaPathKind::Relay,
+            tcp: false,
+        };
+        let (a, b) = (GroupId(0), GroupId(5));
+        for _ in 0..3 {
+            r.call_path(
+                CallKind::PeerToPeer,
+                (a, b),
+                Some((&forward, &[], media)),
+                &CallOutcome::Completed,
+            );
+        }
+        let failed = CallOutcome::Failed {
+            reason: "no working pair".into(),
+        };
+        r.call_path(CallKind::PeerToPeer, (a, b), None, &failed);
+        let p = r.finish(secs(60));
+        let counts: Vec<(String, u64)> = p
+            .paths()
+            .iter()
+            .map(|(k, n)| {
+                assert_eq!((k.call_kind(), k.groups), (CallKind::PeerToPeer, [0, 5]));
+                (k.label.describe(), *n)
+            })
+            .collect();
+        assert_eq!(
+            counts,
+            // Ordered by label: segments first (none before any).
+            vec![
+                ("none none failed".to_string(), 1),
+                ("customer+internet relay/udp completed".to_string(), 3)
+            ]
+        );
     }
 
     #[test]
