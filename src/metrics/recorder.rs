@@ -32,6 +32,10 @@ use crate::net::packet::TrafficClass;
 use crate::time::{SimDuration, SimTime};
 use crate::units::DataSize;
 
+/// A call's media for [`Recorder::call_path`]: its hops each way and the
+/// kind of path ICE settled.
+pub type CallMedia<'a> = (&'a [(LinkId, LinkDir)], &'a [(LinkId, LinkDir)], MediaPath);
+
 /// Integrates the streams and counts the calls of one replication; see the
 /// module docs. Time only moves forward: every call passes the current
 /// simulated instant, never earlier than the one before.
@@ -206,7 +210,7 @@ impl Recorder {
         &mut self,
         kind: CallKind,
         between: (GroupId, GroupId),
-        media: Option<(&[(LinkId, LinkDir)], &[(LinkId, LinkDir)], MediaPath)>,
+        media: Option<CallMedia<'_>>,
         outcome: &CallOutcome,
     ) {
         let label = PathLabel::new(
