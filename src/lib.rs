@@ -75,6 +75,7 @@
 pub mod bench;
 pub mod calls;
 pub mod codec;
+pub mod compare;
 pub mod config;
 pub mod diag;
 pub mod endpoints;

@@ -177,6 +177,35 @@ enum Command {
         #[arg(long)]
         jobs: Option<usize>,
     },
+    /// Run the baseline and some of the scenario's variants on common random
+    /// numbers and report what each changes, with 95% confidence intervals.
+    #[command(
+        after_help = "Examples:\n  callflow compare topologies/multi-site.toml scenarios/multi-site.toml --variant no-expressroute --variant er-500\n  callflow compare topologies/multi-site.toml scenarios/multi-site.toml --variant second-circuit --replications 5 --jobs 2 --out results/london\n\nWrites DIR (default results/<scenario>-compare/) whole or not at all: compare.json\n(docs/compare.md), compare.csv, manifest.json, and each run's own files under baseline/ and\n<variant>/. Every run uses the same seed and replication numbers, so replication i of each\ndraws the same calls; differences are paired per replication."
+    )]
+    Compare {
+        /// The topology file.
+        topology: PathBuf,
+        /// The scenario file.
+        scenario: PathBuf,
+        /// A variant to compare with the baseline (repeat for several; `baseline` compares the baseline with itself).
+        #[arg(long = "variant", required = true)]
+        variants: Vec<String>,
+        /// The results directory (default: results/<scenario name>-compare/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Override the scenario's seed (every run uses it).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Override the scenario's number of replications (every run uses it).
+        #[arg(long)]
+        replications: Option<u32>,
+        /// Worker threads (default: one per core). Results do not depend on it.
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// No progress bar and no table on the terminal.
+        #[arg(long)]
+        quiet: bool,
+    },
 }
 
 /// How `trace` prints.
@@ -249,6 +278,25 @@ fn main() -> ExitCode {
             replications,
             merges,
         } => sweep_command(topology, scenario, shards, out, replications, merges),
+        Command::Compare {
+            topology,
+            scenario,
+            variants,
+            out,
+            seed,
+            replications,
+            jobs,
+            quiet,
+        } => {
+            let request = callflow::compare::CompareRequest {
+                variants,
+                seed,
+                replications,
+                jobs,
+                progress: !quiet,
+            };
+            compare_command(topology, scenario, out, request, quiet)
+        }
         Command::Bench {
             users,
             sites,
@@ -565,4 +613,44 @@ fn bench_command(
         summarize,
     };
     print_out(&bench::report(&prepared.enterprise, jobs, &counts, &timings))
+}
+
+fn compare_command(
+    topology: PathBuf,
+    scenario: PathBuf,
+    out: Option<PathBuf>,
+    request: callflow::compare::CompareRequest,
+    quiet: bool,
+) -> Result<(), Failure> {
+    use callflow::compare::{CompareError, compare, terminal_table};
+    let study = validate::load_study(&topology, &scenario)?;
+    if request.jobs == Some(0) {
+        return Err(Failure::Invalid(
+            "error: --jobs must be at least 1\n".into(),
+        ));
+    }
+    if request.replications == Some(0) {
+        return Err(Failure::Invalid(
+            "error: --replications must be at least 1\n".into(),
+        ));
+    }
+    let result = compare(&study, &request).map_err(|e| match e {
+        CompareError::NoVariant { .. } | CompareError::NoVariants { .. } => {
+            Failure::Invalid(format!("error: {e}\n"))
+        }
+        other => Failure::Other(other.into()),
+    })?;
+    let dir = out.unwrap_or_else(|| {
+        PathBuf::from("results").join(format!("{}-compare", study.scenario.name))
+    });
+    callflow::output::write_dir_atomic(&dir, &result.files)
+        .map_err(|e| Failure::Other(anyhow::anyhow!("writing {}: {e}", dir.display())))?;
+    if !quiet {
+        print_out(&format!(
+            "{}\n  results in {}\n",
+            terminal_table(&result.comparison),
+            dir.display()
+        ))?;
+    }
+    Ok(())
 }

@@ -39,7 +39,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     written
 }
 
-/// Writes a whole directory atomically: `files` (name and contents) into a
+/// Writes a whole directory atomically: `files` (name relative to `dir`, which
+/// may name subdirectories, and contents) into a
 /// temporary directory beside `dir`, each synced, then the temporary
 /// directory renamed into place. An existing `dir` is replaced only once the
 /// new one is complete. On failure nothing at `dir` changes and the
@@ -63,6 +64,10 @@ pub fn write_dir_atomic(dir: &Path, files: &[(String, Vec<u8>)]) -> io::Result<(
     let result = (|| {
         fs::create_dir(&tmp)?;
         for (file, bytes) in files {
+            // A name may hold subdirectories (`baseline/summary.json`).
+            if let Some(sub) = Path::new(file).parent() {
+                fs::create_dir_all(tmp.join(sub))?;
+            }
             let f = File::create(tmp.join(file))?;
             write_and_sync(f, bytes)?;
         }
@@ -135,14 +140,27 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let dir = root.path().join("day");
         write_dir_atomic(&dir, &[("a.json".to_string(), b"1".to_vec())]).unwrap();
-        // A file name with a separator cannot be created inside the directory.
+        // A file cannot also be a subdirectory.
         let bad = vec![
             ("ok.json".to_string(), b"2".to_vec()),
-            ("no/such/dir.csv".to_string(), vec![]),
+            ("ok.json/inside.csv".to_string(), vec![]),
         ];
         assert!(write_dir_atomic(&dir, &bad).is_err());
         assert_eq!(fs::read(dir.join("a.json")).unwrap(), b"1");
         assert_eq!(names_in(root.path()), vec!["day"]);
+    }
+
+    #[test]
+    fn names_may_hold_subdirectories() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("cmp");
+        let files = vec![
+            ("compare.json".to_string(), b"{}".to_vec()),
+            ("baseline/summary.json".to_string(), b"1".to_vec()),
+        ];
+        write_dir_atomic(&dir, &files).unwrap();
+        assert_eq!(names_in(&dir), vec!["baseline", "compare.json"]);
+        assert_eq!(fs::read(dir.join("baseline/summary.json")).unwrap(), b"1");
     }
 
     #[test]

@@ -31,8 +31,8 @@ use super::resolve::{Hops, HostKey, Key, Media, Path, Resolver, Value};
 use super::workload::Workload;
 use crate::calls::{Host, Planner};
 use crate::codec::{Basis, Flow, Modality, file_transfer_size, signaling_budget, stream_rate};
-use crate::metrics::{CallOutcome, Partial, Recorder, Reroute, Stream};
-use crate::model::{CodecProfile, GroupId, LinkId, PstnRoute, Scenario, Topology};
+use crate::metrics::{CallOutcome, Partial, Reason, Recorder, Reroute, Stream};
+use crate::model::{CodecProfile, GroupId, LinkId, OrgKind, Place, PstnRoute, Scenario, Topology};
 use crate::net::packet::TrafficClass;
 use crate::time::{SimDuration, SimTime};
 use crate::units::{Bitrate, DataSize};
@@ -107,11 +107,13 @@ enum Event {
     Epoch(usize),
 }
 
-/// A constant-bitrate stream in progress, with what it books on CAC links.
+/// A constant-bitrate stream in progress, with what it books on CAC links
+/// and the reason it is counted under.
 #[derive(Debug, Clone)]
 struct Active {
     stream: Stream,
     demand: Vec<Demand>,
+    reason: Reason,
 }
 
 /// A participant's streams.
@@ -285,9 +287,53 @@ impl<'w, 'a> Sim<'w, 'a> {
         }
     }
 
-    fn failed(&mut self, kind: CallKind, reason: String) {
+    fn failed(&mut self, kind: CallKind, between: (GroupId, GroupId), reason: String) {
+        let outcome = CallOutcome::Failed { reason };
+        self.recorder.call_path(kind, between, None, &outcome);
+        self.recorder.call_outcome(kind, &outcome, None, None);
+    }
+
+    /// Counts a call that set up `media` with `outcome`.
+    fn succeeded(
+        &mut self,
+        kind: CallKind,
+        between: (GroupId, GroupId),
+        media: &Media,
+        outcome: &CallOutcome,
+    ) {
+        let m = Some((&media.path.forward[..], &media.path.back[..], media.kind));
+        self.recorder.call_path(kind, between, m, outcome);
         self.recorder
-            .call_outcome(kind, &CallOutcome::Failed { reason }, None, None);
+            .call_outcome(kind, outcome, Some(media.setup), Some(media.kind));
+    }
+
+    /// Why streams serving the users of `groups` in a call of `kind` would
+    /// cross the Internet whatever the circuit (see [`Reason`]): the first
+    /// that applies.
+    fn reason(&self, kind: CallKind, groups: &[GroupId]) -> Reason {
+        if kind == CallKind::Broadcast {
+            return Reason::BroadcastStreaming;
+        }
+        let (t, s) = (self.world.topology, self.world.scenario);
+        let org_kind = |g: &GroupId| match s.group(*g).place {
+            Place::Organization(o) => t.organizations.get(usize::from(o.0)).map(|o| o.kind),
+            _ => None,
+        };
+        if groups
+            .iter()
+            .any(|g| org_kind(g) == Some(OrgKind::SkypeConsumer))
+        {
+            Reason::ConsumerFederation
+        } else if groups.iter().any(|g| org_kind(g) == Some(OrgKind::OnPrem)) {
+            Reason::PartnerOnPrem
+        } else if groups
+            .iter()
+            .any(|g| matches!(s.group(*g).place, Place::Remote(_)))
+        {
+            Reason::OutsideUsers
+        } else {
+            Reason::Other
+        }
     }
 
     fn two_party(&mut self, now: SimTime, req: CallRequest) {
@@ -298,11 +344,11 @@ impl<'w, 'a> Sim<'w, 'a> {
             .and_then(|x| self.signaling(Key::Signaling(b)).map(|y| (x, y)));
         let (sig_a, sig_b) = match signaling {
             Ok(s) => s,
-            Err(why) => return self.failed(kind, why),
+            Err(why) => return self.failed(kind, (a, b), why),
         };
         let media = match self.media(Key::PeerToPeer(a, b, vec![])) {
             Ok(m) => m,
-            Err(why) => return self.failed(kind, why),
+            Err(why) => return self.failed(kind, (a, b), why),
         };
         let profile = self.profile(a);
         let build = |sim: &Self, m: &Media| sim.two_way_streams(profile, kind, m, &req);
@@ -311,7 +357,7 @@ impl<'w, 'a> Sim<'w, 'a> {
             Ok(x) => x,
             Err(refusal) => match self.pstn_reroute(&req, profile) {
                 Some(x) => x,
-                None => return self.blocked(kind, refusal),
+                None => return self.blocked(kind, (a, b), refusal),
             },
         };
         let duration = match outcome {
@@ -320,11 +366,15 @@ impl<'w, 'a> Sim<'w, 'a> {
             } => req.duration.min(VOICEMAIL),
             _ => req.duration,
         };
-        self.recorder
-            .call_outcome(kind, &outcome, Some(media.setup), Some(media.kind));
-        let mut all = streams;
-        all.extend(self.signaling_streams(&sig_a));
-        all.extend(self.signaling_streams(&sig_b));
+        self.succeeded(kind, (a, b), &media, &outcome);
+        let (both, only_a, only_b) = (
+            self.reason(kind, &[a, b]),
+            self.reason(kind, &[a]),
+            self.reason(kind, &[b]),
+        );
+        let mut all = tagged(streams, both);
+        all.extend(tagged(self.signaling_streams(&sig_a), only_a));
+        all.extend(tagged(self.signaling_streams(&sig_b), only_b));
         self.start_streams(now, &all);
         let spoken = match outcome {
             CallOutcome::Rerouted {
@@ -333,14 +383,15 @@ impl<'w, 'a> Sim<'w, 'a> {
             _ => kind,
         };
         self.leg_quality(kind, spoken, profile, &media);
-        self.signaling_transfers(now, &sig_a);
-        self.signaling_transfers(now, &sig_b);
+        self.signaling_transfers(now, &sig_a, only_a);
+        self.signaling_transfers(now, &sig_b, only_b);
         if req.modalities.file_transfer {
-            self.recorder.transfer(
+            self.recorder.transfer_for(
                 now,
                 &media.path.forward,
                 file_transfer_size(),
                 TrafficClass::FileTransfer,
+                both,
             );
         }
         self.dependencies(now, a);
@@ -362,15 +413,15 @@ impl<'w, 'a> Sim<'w, 'a> {
             .pstn_route(g, None);
         let host = match self.host(Key::PstnHost(route)) {
             Ok(h) => HostKey::from(&h),
-            Err(why) => return self.failed(kind, why),
+            Err(why) => return self.failed(kind, (g, g), why),
         };
         let sig = match self.signaling(Key::Signaling(g)) {
             Ok(s) => s,
-            Err(why) => return self.failed(kind, why),
+            Err(why) => return self.failed(kind, (g, g), why),
         };
         let media = match self.media(Key::ToHost(g, host.clone(), vec![])) {
             Ok(m) => m,
-            Err(why) => return self.failed(kind, why),
+            Err(why) => return self.failed(kind, (g, g), why),
         };
         let profile = self.profile(g);
         let build = |sim: &Self, m: &Media| sim.hosted_streams(profile, kind, m, &req);
@@ -379,14 +430,15 @@ impl<'w, 'a> Sim<'w, 'a> {
             |sim: &Self, avoid: &[LinkId]| sim.media(Key::ToHost(g, h.clone(), avoid.to_vec()));
         let (media, mut streams, outcome) = match self.admit_with_reroutes(again, media, &build) {
             Ok(x) => x,
-            Err(refusal) => return self.blocked(kind, refusal),
+            Err(refusal) => return self.blocked(kind, (g, g), refusal),
         };
-        self.recorder
-            .call_outcome(kind, &outcome, Some(media.setup), Some(media.kind));
+        self.succeeded(kind, (g, g), &media, &outcome);
+        let reason = self.reason(kind, &[g]);
         streams.extend(self.signaling_streams(&sig));
+        let streams = tagged(streams, reason);
         self.start_streams(now, &streams);
         self.leg_quality(kind, kind, profile, &media);
-        self.signaling_transfers(now, &sig);
+        self.signaling_transfers(now, &sig, reason);
         self.dependencies(now, g);
         self.recorder.call_started(now);
         let duration = req.duration;
@@ -405,8 +457,8 @@ impl<'w, 'a> Sim<'w, 'a> {
                 match self.host(Key::ConferenceHost(organizer, organizer)) {
                     Ok(h) => Some(HostKey::from(&h)),
                     Err(why) => {
-                        for _ in &req.participants {
-                            self.failed(req.kind, why.clone());
+                        for p in &req.participants {
+                            self.failed(req.kind, (organizer, p.group), why.clone());
                         }
                         return;
                     }
@@ -456,6 +508,7 @@ impl<'w, 'a> Sim<'w, 'a> {
         };
         let kind = c.request.kind;
         let g = c.request.participants[who].group;
+        let between = (c.request.organizer, g);
         let host = c.host.clone();
         let req = c.request.clone();
         let profile = self.profile(g);
@@ -470,7 +523,7 @@ impl<'w, 'a> Sim<'w, 'a> {
         };
         let (sig, media) = match resolved {
             Ok(x) => x,
-            Err(why) => return self.failed(kind, why),
+            Err(why) => return self.failed(kind, between, why),
         };
         let build = |sim: &Self, m: &Media| sim.hosted_streams(profile, kind, m, &req);
         let admitted = match &host {
@@ -489,14 +542,15 @@ impl<'w, 'a> Sim<'w, 'a> {
         };
         let (media, mut streams, outcome) = match admitted {
             Ok(x) => x,
-            Err(refusal) => return self.blocked(kind, refusal),
+            Err(refusal) => return self.blocked(kind, between, refusal),
         };
-        self.recorder
-            .call_outcome(kind, &outcome, Some(media.setup), Some(media.kind));
+        self.succeeded(kind, between, &media, &outcome);
+        let reason = self.reason(kind, &[g]);
         streams.extend(self.signaling_streams(&sig));
+        let streams = tagged(streams, reason);
         self.start_streams(now, &streams);
         self.leg_quality(kind, kind, profile, &media);
-        self.signaling_transfers(now, &sig);
+        self.signaling_transfers(now, &sig, reason);
         self.dependencies(now, g);
         if let Some(c) = self.calls[call as usize].as_mut() {
             c.legs[who] = Some(Leg { streams });
@@ -523,7 +577,7 @@ impl<'w, 'a> Sim<'w, 'a> {
         self.free.push(call);
     }
 
-    fn blocked(&mut self, kind: CallKind, refusal: Refusal) {
+    fn blocked(&mut self, kind: CallKind, between: (GroupId, GroupId), refusal: Refusal) {
         let t = self.world.topology;
         let reason = format!(
             "{} bandwidth policy on {}{}",
@@ -539,8 +593,9 @@ impl<'w, 'a> Sim<'w, 'a> {
                 ""
             }
         );
-        self.recorder
-            .call_outcome(kind, &CallOutcome::Blocked { reason }, None, None);
+        let outcome = CallOutcome::Blocked { reason };
+        self.recorder.call_path(kind, between, None, &outcome);
+        self.recorder.call_outcome(kind, &outcome, None, None);
     }
 
     // ----- admission --------------------------------------------------------
@@ -668,7 +723,11 @@ impl<'w, 'a> Sim<'w, 'a> {
             rate,
             class,
         };
-        Active { stream, demand }
+        Active {
+            stream,
+            demand,
+            reason: Reason::Other,
+        }
     }
 
     /// Peer-to-peer: each modality both ways along the media path.
@@ -733,7 +792,7 @@ impl<'w, 'a> Sim<'w, 'a> {
     fn start_streams(&mut self, now: SimTime, streams: &[Active]) {
         for s in streams {
             self.cac.add(&s.demand);
-            self.recorder.stream_start(now, &s.stream);
+            self.recorder.stream_start_for(now, &s.stream, s.reason);
         }
     }
 
@@ -754,17 +813,18 @@ impl<'w, 'a> Sim<'w, 'a> {
     fn stop_streams(&mut self, now: SimTime, streams: &[Active]) {
         for s in streams {
             self.cac.remove(&s.demand);
-            self.recorder.stream_end(now, &s.stream);
+            self.recorder.stream_end_for(now, &s.stream, s.reason);
         }
     }
 
-    fn signaling_transfers(&mut self, now: SimTime, paths: &[Path]) {
+    fn signaling_transfers(&mut self, now: SimTime, paths: &[Path], reason: Reason) {
         let setup = signaling_budget().setup;
+        let class = TrafficClass::Signaling;
         for p in paths {
             self.recorder
-                .transfer(now, &p.forward, setup, TrafficClass::Signaling);
+                .transfer_for(now, &p.forward, setup, class, reason);
             self.recorder
-                .transfer(now, &p.back, setup, TrafficClass::Signaling);
+                .transfer_for(now, &p.back, setup, class, reason);
         }
     }
 
@@ -785,10 +845,11 @@ impl<'w, 'a> Sim<'w, 'a> {
                 1 => (DataSize::ZERO, d.crl),
                 _ => (d.telemetry, DataSize::ZERO),
             };
+            let (class, reason) = (TrafficClass::Dependency, Reason::Dependencies);
             self.recorder
-                .transfer(now, &p.forward, up, TrafficClass::Dependency);
+                .transfer_for(now, &p.forward, up, class, reason);
             self.recorder
-                .transfer(now, &p.back, down, TrafficClass::Dependency);
+                .transfer_for(now, &p.back, down, class, reason);
         }
     }
 
@@ -833,6 +894,8 @@ impl<'w, 'a> Sim<'w, 'a> {
             };
             self.stop_streams(now, &leg.streams);
             let profile = self.profile(g);
+            // Media is the leg's first stream; its reason carries over.
+            let reason = leg.streams.first().map_or(Reason::Other, |s| s.reason);
             let streams = match &fresh {
                 Some(m) if matches!(kind, CallKind::PeerToPeer | CallKind::Federated) => {
                     self.two_way_streams(profile, kind, m, &c.request)
@@ -840,6 +903,7 @@ impl<'w, 'a> Sim<'w, 'a> {
                 Some(m) => self.hosted_streams(profile, kind, m, &c.request),
                 None => vec![],
             };
+            let streams = tagged(streams, reason);
             if streams.is_empty() {
                 self.counters.dropped_by_failure += 1;
             } else {
@@ -851,6 +915,14 @@ impl<'w, 'a> Sim<'w, 'a> {
             }
         }
     }
+}
+
+/// `streams`, every one counted under `reason`.
+fn tagged(mut streams: Vec<Active>, reason: Reason) -> Vec<Active> {
+    for s in &mut streams {
+        s.reason = reason;
+    }
+    streams
 }
 
 fn demands(streams: &[Active]) -> Vec<Demand> {

@@ -48,9 +48,16 @@
 //! as its share of that minute). That is deliberate: a bin mean is a sum,
 //! which merges exactly across shards; an instantaneous maximum does not.
 //!
+//! Each segment's traffic is also kept per [`Reason`] — why a stream would
+//! cross the Internet whatever the circuit — as totals over the run (no
+//! bins), so the Internet segment's bytes split into the flows that cannot
+//! move and the rest.
+//!
 //! Calls are counted per [`CallKind`]: completed, rerouted (per fallback),
 //! blocked and failed (per reason), the media path of those that set one
-//! up, and their setup times. Offered is never stored: it is the sum of the
+//! up, and their setup times; and per kind, pair of groups and path label
+//! (segments crossed, media path, outcome: [`PathLabel`]), which is how
+//! `callflow compare` finds the calls whose path a variant changed. Offered is never stored: it is the sum of the
 //! four outcomes, so offered = completed + rerouted + blocked + failed
 //! holds by construction.
 //!
@@ -70,7 +77,10 @@ pub mod summary;
 pub mod volume;
 
 pub use call_quality::{QualityStats, QualitySummary, StreamQuality};
-pub use partial::{CallStats, MediaMix, MergeError, Partial, PartialError, Reroutes, Transports};
+pub use partial::{
+    CallStats, MediaMix, MergeError, Partial, PartialError, PathKey, PathLabel, Reroutes,
+    Transports,
+};
 pub use recorder::Recorder;
 pub use summary::{Summary, SummaryError, WriteError, summarize};
 pub use volume::Volume;
@@ -213,6 +223,71 @@ pub(crate) const fn class_index(class: TrafficClass) -> usize {
         TrafficClass::Web => 6,
         TrafficClass::Dependency => 7,
         TrafficClass::Streaming => 8,
+    }
+}
+
+/// Why a stream's traffic would cross the Internet whatever the circuit:
+/// the source document's "traffic that can only be sent over the Internet"
+/// (broadcast streaming, DNS, revocation lists and telemetry, federation
+/// with Skype consumer), traffic to or from another company's own servers
+/// (its on-premises Edge and meetings), and users outside the network (home
+/// and hotel, who reach Microsoft over the Internet). Every stream and
+/// transfer is tagged with one reason when it starts, from its call's kind
+/// and the places of the participants it serves, the first that applies in
+/// [`Reason::ALL`] order; `Other` is what could move (the tenant's sites).
+/// The recorder keeps each segment's bytes per reason (totals, no bins), so
+/// a segment's reasons add up to its total.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reason {
+    /// Skype Meeting Broadcast / live-event streams from the CDN.
+    BroadcastStreaming,
+    /// DNS lookups, revocation lists and telemetry.
+    Dependencies,
+    /// Calls with Skype consumer users.
+    ConsumerFederation,
+    /// Calls and meetings with users of another company that runs its own
+    /// servers (media to or through its on-premises Edge).
+    PartnerOnPrem,
+    /// Users at remote locations (home, hotel), outside the network.
+    OutsideUsers,
+    /// Anything else: the tenant's users at its sites, and Online partners.
+    Other,
+}
+
+impl Reason {
+    /// Every reason, in precedence and output order.
+    pub const ALL: [Reason; 6] = [
+        Reason::BroadcastStreaming,
+        Reason::Dependencies,
+        Reason::ConsumerFederation,
+        Reason::PartnerOnPrem,
+        Reason::OutsideUsers,
+        Reason::Other,
+    ];
+
+    /// The word used in output.
+    pub fn word(self) -> &'static str {
+        match self {
+            Reason::BroadcastStreaming => "broadcast-streaming",
+            Reason::Dependencies => "dependencies",
+            Reason::ConsumerFederation => "consumer-federation",
+            Reason::PartnerOnPrem => "partner-on-prem",
+            Reason::OutsideUsers => "outside-users",
+            Reason::Other => "other",
+        }
+    }
+
+    /// Its position in [`Reason::ALL`].
+    pub const fn index(self) -> usize {
+        match self {
+            Reason::BroadcastStreaming => 0,
+            Reason::Dependencies => 1,
+            Reason::ConsumerFederation => 2,
+            Reason::PartnerOnPrem => 3,
+            Reason::OutsideUsers => 4,
+            Reason::Other => 5,
+        }
     }
 }
 
@@ -449,6 +524,13 @@ mod tests {
         }
         for (i, d) in LinkDir::ALL.iter().enumerate() {
             assert_eq!(d.index(), i);
+        }
+        for (i, r) in Reason::ALL.iter().enumerate() {
+            assert_eq!(r.index(), i);
+            assert_eq!(
+                serde_json::to_string(r).unwrap(),
+                format!("\"{}\"", r.word())
+            );
         }
     }
 }

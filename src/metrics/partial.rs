@@ -16,7 +16,12 @@
 //! `links` holds one entry per link and direction (link order, a→b before
 //! b→a), `segments` one per segment key, each with its `resolution` bins
 //! and, under `classes`, the time-series bins of every traffic class that
-//! carried anything (a class left out carried nothing). A volume is written
+//! carried anything (a class left out carried nothing). `reasons` (left out
+//! when empty) holds per segment key and [`Reason`] word the run's non-zero
+//! totals; `paths` (left out when empty) the offered calls per
+//! [`PathKey`], its label's codes as [`PathLabel`] documents them. Both
+//! merge by addition, and a partial written before they existed reads as
+//! holding none. A volume is written
 //! `[bytes, remainder]` (see [`Volume`]). Reading checks every length,
 //! name and remainder, so a damaged or foreign file is refused rather than
 //! misread.
@@ -32,8 +37,8 @@ use serde::{Deserialize, Serialize};
 
 use super::call_quality::QualityStats;
 use super::{
-    CLASSES, CallOutcome, Layout, LinkDir, MEDIA_PATH_KINDS, MediaPath, MediaPathKind, Reroute,
-    Volume, class_index, link_dir_index, segment_index,
+    CLASSES, CallOutcome, Layout, LinkDir, MEDIA_PATH_KINDS, MediaPath, MediaPathKind, Reason,
+    Reroute, Volume, class_index, link_dir_index, segment_index,
 };
 use crate::engine::call::CallKind;
 use crate::model::{LinkId, Segment};
@@ -271,6 +276,126 @@ fn add_to(counts: &mut BTreeMap<String, u64>, reason: &str, n: u64) {
     }
 }
 
+/// Where an offered call ended up, compactly: the segments its media
+/// crossed, its kind of media path and its outcome. Calls with the same
+/// label took the same way through the network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PathLabel {
+    /// Bit `i` set: the media crossed segment `Segment::ALL[i]`.
+    segments: u8,
+    /// 0: no media path; else 1 + 2 × (position in [`MEDIA_PATH_KINDS`]) + (1 if TCP).
+    media: u8,
+    /// 0 completed; 1, 2, 3 rerouted via the Internet and an Edge, the
+    /// PSTN, voicemail; 4 blocked; 5 failed.
+    outcome: u8,
+}
+
+impl PathLabel {
+    /// The label of a call whose media crossed the segments in the bit set
+    /// `segments` on `media`, with `outcome`.
+    pub fn new(segments: u8, media: Option<MediaPath>, outcome: &CallOutcome) -> PathLabel {
+        let media = media.map_or(0, |m| {
+            let k = MEDIA_PATH_KINDS
+                .iter()
+                .position(|&k| k == m.kind)
+                .unwrap_or(0) as u8;
+            1 + 2 * k + u8::from(m.tcp)
+        });
+        let outcome = match outcome {
+            CallOutcome::Completed => 0,
+            CallOutcome::Rerouted {
+                via: Reroute::InternetEdge,
+            } => 1,
+            CallOutcome::Rerouted { via: Reroute::Pstn } => 2,
+            CallOutcome::Rerouted {
+                via: Reroute::Voicemail,
+            } => 3,
+            CallOutcome::Blocked { .. } => 4,
+            CallOutcome::Failed { .. } => 5,
+        };
+        PathLabel {
+            segments: segments & 0x0f,
+            media,
+            outcome,
+        }
+    }
+
+    /// The segments the media crossed, in lane order.
+    pub fn segments(&self) -> Vec<Segment> {
+        Segment::ALL
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.segments & (1 << i) != 0)
+            .map(|(_, s)| *s)
+            .collect()
+    }
+
+    /// The media path, if one was set up.
+    pub fn media(&self) -> Option<MediaPath> {
+        let m = self.media.checked_sub(1)?;
+        Some(MediaPath {
+            kind: MEDIA_PATH_KINDS[usize::from(m / 2) % MEDIA_PATH_KINDS.len()],
+            tcp: m % 2 == 1,
+        })
+    }
+
+    /// The outcome: `completed`, `rerouted:internet-edge`, `rerouted:pstn`,
+    /// `rerouted:voicemail`, `blocked` or `failed`.
+    pub fn outcome(&self) -> &'static str {
+        match self.outcome {
+            0 => "completed",
+            1 => "rerouted:internet-edge",
+            2 => "rerouted:pstn",
+            3 => "rerouted:voicemail",
+            4 => "blocked",
+            _ => "failed",
+        }
+    }
+
+    /// In words: `customer+expressroute+microsoft relay/udp completed`
+    /// (`none` for no segment or no media path).
+    pub fn describe(&self) -> String {
+        let segments: Vec<&str> = self.segments().iter().map(|s| s.key()).collect();
+        let segments = if segments.is_empty() {
+            "none".to_string()
+        } else {
+            segments.join("+")
+        };
+        let media = match self.media() {
+            Some(m) => format!(
+                "{}/{}",
+                serde_json::to_value(m.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                if m.tcp { "tcp" } else { "udp" }
+            ),
+            None => "none".to_string(),
+        };
+        format!("{segments} {media} {}", self.outcome())
+    }
+}
+
+/// Offered calls of one kind between two groups' users that took one path
+/// (see [`Partial::paths`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PathKey {
+    /// The call kind's position in [`CallKind::ALL`].
+    pub kind: u8,
+    /// The groups (by index in the scenario): caller and callee, organizer
+    /// and participant, or one group twice (PSTN, broadcast).
+    pub groups: [u32; 2],
+    /// Where the calls ended up.
+    pub label: PathLabel,
+}
+
+impl PathKey {
+    /// The call kind.
+    pub fn call_kind(&self) -> CallKind {
+        CallKind::ALL[usize::from(self.kind) % CallKind::ALL.len()]
+    }
+}
+
 /// A kind's position in [`CallKind::ALL`].
 pub(crate) const fn kind_index(kind: CallKind) -> usize {
     match kind {
@@ -387,8 +512,12 @@ pub struct Partial {
     segment_class: Vec<Volume>,
     /// Call-microseconds per resolution bin.
     concurrency: Vec<u64>,
+    /// Per (segment, reason), the whole run: `4 × 6`.
+    reasons: Vec<Volume>,
     /// Per call kind, in [`CallKind::ALL`] order.
     calls: Vec<CallStats>,
+    /// Offered calls per (kind, groups, path label).
+    paths: BTreeMap<PathKey, u64>,
 }
 
 /// The bins a recorder hands over, each list as the [`Partial`] fields
@@ -399,7 +528,9 @@ pub(crate) struct Bins {
     pub segment_res: Vec<Volume>,
     pub segment_class: Vec<Volume>,
     pub concurrency: Vec<u64>,
+    pub reasons: Vec<Volume>,
     pub calls: Vec<CallStats>,
+    pub paths: BTreeMap<PathKey, u64>,
 }
 
 impl Partial {
@@ -415,7 +546,9 @@ impl Partial {
             segment_res: bins.segment_res,
             segment_class: bins.segment_class,
             concurrency: bins.concurrency,
+            reasons: bins.reasons,
             calls: bins.calls,
+            paths: bins.paths,
         }
     }
 
@@ -466,6 +599,17 @@ impl Partial {
         total(self.segment_resolution(segment))
     }
 
+    /// The traffic crossing a segment over the run that was tagged with
+    /// `reason` (see [`Reason`]); a segment's reasons add up to its total.
+    pub fn segment_reason(&self, segment: Segment, reason: Reason) -> Volume {
+        self.reasons[segment_index(segment) * Reason::ALL.len() + reason.index()]
+    }
+
+    /// Offered calls per kind, pair of groups and where they ended up.
+    pub fn paths(&self) -> &BTreeMap<PathKey, u64> {
+        &self.paths
+    }
+
     /// Call-microseconds per resolution bin: the bin's mean concurrency
     /// times its width.
     pub fn concurrency(&self) -> &[u64] {
@@ -507,6 +651,7 @@ impl Partial {
             (&mut self.link_class, &other.link_class),
             (&mut self.segment_res, &other.segment_res),
             (&mut self.segment_class, &other.segment_class),
+            (&mut self.reasons, &other.reasons),
         ] {
             mine.iter_mut().zip(theirs).for_each(|(m, t)| m.add(*t));
         }
@@ -515,6 +660,10 @@ impl Partial {
         }
         for (m, t) in self.calls.iter_mut().zip(&other.calls) {
             m.merge(t);
+        }
+        for (key, n) in &other.paths {
+            let mine = self.paths.entry(*key).or_insert(0);
+            *mine = mine.saturating_add(*n);
         }
         Ok(())
     }
@@ -565,6 +714,23 @@ struct Wire {
     segments: BTreeMap<String, WireScope>,
     concurrency_us: Vec<u64>,
     calls: BTreeMap<String, CallStats>,
+    /// Per segment key, per reason word, the non-zero totals.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    reasons: BTreeMap<String, BTreeMap<String, Volume>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    paths: Vec<WirePath>,
+}
+
+/// One [`PathKey`] and its count, the label's codes as documented there.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WirePath {
+    kind: u8,
+    groups: [u32; 2],
+    segments: u8,
+    media: u8,
+    outcome: u8,
+    calls: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -664,6 +830,30 @@ impl From<Partial> for Wire {
             .iter()
             .map(|&k| (k.word().to_string(), p.calls(k).clone()))
             .collect();
+        let mut reasons: BTreeMap<String, BTreeMap<String, Volume>> = BTreeMap::new();
+        for s in Segment::ALL {
+            for r in Reason::ALL {
+                let v = p.segment_reason(s, r);
+                if !v.is_zero() {
+                    reasons
+                        .entry(s.key().to_string())
+                        .or_default()
+                        .insert(r.word().to_string(), v);
+                }
+            }
+        }
+        let paths = p
+            .paths
+            .iter()
+            .map(|(k, n)| WirePath {
+                kind: k.kind,
+                groups: k.groups,
+                segments: k.label.segments,
+                media: k.label.media,
+                outcome: k.label.outcome,
+                calls: *n,
+            })
+            .collect();
         Wire {
             format: PARTIAL_FORMAT,
             replication: p.replication,
@@ -678,6 +868,8 @@ impl From<Partial> for Wire {
             segments,
             concurrency_us: p.concurrency,
             calls,
+            reasons,
+            paths,
         }
     }
 }
@@ -757,6 +949,51 @@ impl TryFrom<Wire> for Partial {
                 name,
             });
         }
+        let mut reasons = vec![Volume::ZERO; Segment::ALL.len() * Reason::ALL.len()];
+        for (segment, by_reason) in w.reasons {
+            let Some(s) = Segment::ALL.iter().position(|s| s.key() == segment) else {
+                return Err(PartialError::Unknown {
+                    what: "segment",
+                    name: segment,
+                });
+            };
+            for (reason, v) in by_reason {
+                let Some(r) = Reason::ALL.iter().position(|r| r.word() == reason) else {
+                    return Err(PartialError::Unknown {
+                        what: "reason",
+                        name: reason,
+                    });
+                };
+                reasons[s * Reason::ALL.len() + r] = v;
+            }
+        }
+        let mut paths = BTreeMap::new();
+        for p in w.paths {
+            if usize::from(p.kind) >= CallKind::ALL.len()
+                || p.segments > 0x0f
+                || usize::from(p.media) > 2 * MEDIA_PATH_KINDS.len()
+                || p.outcome > 5
+            {
+                return Err(PartialError::Unknown {
+                    what: "path label",
+                    name: format!(
+                        "kind {} segments {} media {} outcome {}",
+                        p.kind, p.segments, p.media, p.outcome
+                    ),
+                });
+            }
+            let key = PathKey {
+                kind: p.kind,
+                groups: p.groups,
+                label: PathLabel {
+                    segments: p.segments,
+                    media: p.media,
+                    outcome: p.outcome,
+                },
+            };
+            let n = paths.entry(key).or_insert(0u64);
+            *n = n.saturating_add(p.calls);
+        }
         Ok(Partial {
             replication: w.replication,
             digest: w.digest,
@@ -766,7 +1003,9 @@ impl TryFrom<Wire> for Partial {
             segment_res,
             segment_class,
             concurrency: w.concurrency_us,
+            reasons,
             calls,
+            paths,
         })
     }
 }
@@ -788,7 +1027,15 @@ mod tests {
             rate: Bitrate::bps(12_345),
             class: TrafficClass::Sharing,
         };
-        r.stream_start(SimTime::from_micros(1_234_567), &s);
+        r.stream_start_for(SimTime::from_micros(1_234_567), &s, Reason::OutsideUsers);
+        r.call_path(
+            CallKind::Conference,
+            (crate::model::GroupId(1), crate::model::GroupId(2)),
+            None,
+            &CallOutcome::Blocked {
+                reason: "full".into(),
+            },
+        );
         r.call_started(SimTime::from_micros(1_234_567));
         r.call_outcome(
             CallKind::Conference,
@@ -815,6 +1062,16 @@ mod tests {
         assert!(text.contains(r#""classes":{"sharing":[["#), "{text}");
         assert!(!text.contains(r#""audio""#));
         assert!(text.contains(r#""failed":{"return-dropped":1}"#));
+        assert!(
+            text.contains(r#""reasons":{"customer":{"outside-users":["#),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#""paths":[{"kind":1,"groups":[1,2],"segments":0,"media":0,"outcome":4,"calls":1}]"#
+            ),
+            "{text}"
+        );
     }
 
     #[test]
@@ -857,6 +1114,14 @@ mod tests {
                 good.replacen(r#""replication":0"#, r#""replication":0,"extra":1"#, 1),
                 "unknown field `extra`",
             ),
+            (
+                good.replacen(r#""outside-users""#, r#""bad-luck""#, 1),
+                "unknown reason \"bad-luck\"",
+            ),
+            (
+                good.replacen(r#""outcome":4"#, r#""outcome":9"#, 1),
+                "unknown path label",
+            ),
         ];
         for (text, expected) in cases {
             assert_ne!(text, good, "the case for {expected:?} changed nothing");
@@ -887,6 +1152,14 @@ mod tests {
         a.merge(&recorded(1, "abc", 3)).unwrap();
         let c = a.calls(CallKind::Conference);
         assert_eq!((c.failed_total(), c.offered()), (2, 2));
+        assert_eq!(a.paths().values().copied().collect::<Vec<_>>(), vec![2]);
+        let twice = recorded(1, "abc", 3).segment_reason(Segment::Customer, Reason::OutsideUsers);
+        let mut doubled = twice;
+        doubled.add(twice);
+        assert_eq!(
+            a.segment_reason(Segment::Customer, Reason::OutsideUsers),
+            doubled
+        );
         assert_eq!(c.setup_us.count(), 2);
         assert_eq!(
             a.concurrency().iter().sum::<u64>(),

@@ -19,18 +19,24 @@
 //! Leaves out deciding what streams exist (the engine) and any statistic
 //! across bins (the summary).
 
+use std::collections::BTreeMap;
+
 use super::call_quality::StreamQuality;
-use super::partial::{Bins, CallStats, kind_index};
+use super::partial::{Bins, CallStats, PathKey, PathLabel, kind_index};
 use super::{
-    CLASSES, CallOutcome, Layout, LinkDir, MediaPath, Partial, Stream, Volume, class_index,
+    CLASSES, CallOutcome, Layout, LinkDir, MediaPath, Partial, Reason, Stream, Volume, class_index,
     link_dir_index, segment_index,
 };
 use crate::engine::call::CallKind;
-use crate::model::{LinkId, Owner, Scenario, Segment, Topology};
+use crate::model::{GroupId, LinkId, Owner, Scenario, Segment, Topology};
 use crate::net::packet::TrafficClass;
 use crate::queueing::QosClass;
 use crate::time::{SimDuration, SimTime};
 use crate::units::DataSize;
+
+/// A call's media for [`Recorder::call_path`]: its hops each way and the
+/// kind of path ICE settled.
+pub type CallMedia<'a> = (&'a [(LinkId, LinkDir)], &'a [(LinkId, LinkDir)], MediaPath);
 
 /// Integrates the streams and counts the calls of one replication; see the
 /// module docs. Time only moves forward: every call passes the current
@@ -45,7 +51,11 @@ pub struct Recorder {
     segment_res: Binned<Volume>,
     segment_class: Binned<Volume>,
     concurrency: Binned<u64>,
+    /// Per (segment, reason), one bin: the whole run.
+    reasons: Binned<Volume>,
     calls: Vec<CallStats>,
+    /// Calls per (kind, groups, path label).
+    paths: BTreeMap<PathKey, u64>,
     /// The latest instant seen, in µs.
     now: u64,
 }
@@ -73,7 +83,9 @@ impl Recorder {
             segment_res: Binned::new(segments, res, end),
             segment_class: Binned::new(segments * CLASSES.len(), bin, end),
             concurrency: Binned::new(1, res, end),
+            reasons: Binned::new(segments * Reason::ALL.len(), end, end),
             calls: vec![CallStats::default(); CallKind::ALL.len()],
+            paths: BTreeMap::new(),
             now: 0,
         }
     }
@@ -88,8 +100,18 @@ impl Recorder {
     /// # Panics
     /// If a hop names a link the recorder's topology does not have.
     pub fn stream_start(&mut self, now: SimTime, s: &Stream) {
+        self.stream_start_for(now, s, Reason::Other);
+    }
+
+    /// `s` starts flowing at `now`, counted under `reason` in the segments
+    /// it crosses.
+    ///
+    /// # Panics
+    /// As [`Recorder::stream_start`].
+    pub fn stream_start_for(&mut self, now: SimTime, s: &Stream, reason: Reason) {
         let now = self.advance_clock(now);
-        self.change_rate(now, &s.hops, s.class, s.rate.as_bps(), Change::Raise);
+        let rate = s.rate.as_bps();
+        self.change_rate(now, &s.hops, s.class, reason, rate, Change::Raise);
     }
 
     /// `s`, started earlier with [`Recorder::stream_start`], stops at `now`.
@@ -97,8 +119,18 @@ impl Recorder {
     /// # Panics
     /// As [`Recorder::stream_start`].
     pub fn stream_end(&mut self, now: SimTime, s: &Stream) {
+        self.stream_end_for(now, s, Reason::Other);
+    }
+
+    /// `s`, started earlier with [`Recorder::stream_start_for`] and the
+    /// same `reason`, stops at `now`.
+    ///
+    /// # Panics
+    /// As [`Recorder::stream_start`].
+    pub fn stream_end_for(&mut self, now: SimTime, s: &Stream, reason: Reason) {
         let now = self.advance_clock(now);
-        self.change_rate(now, &s.hops, s.class, s.rate.as_bps(), Change::Lower);
+        let rate = s.rate.as_bps();
+        self.change_rate(now, &s.hops, s.class, reason, rate, Change::Lower);
     }
 
     /// A one-shot amount (a file, a DNS lookup) over `hops`, booked whole in
@@ -113,6 +145,22 @@ impl Recorder {
         size: DataSize,
         class: TrafficClass,
     ) {
+        self.transfer_for(now, hops, size, class, Reason::Other);
+    }
+
+    /// A one-shot amount, as [`Recorder::transfer`], counted under `reason`
+    /// in the segments it crosses.
+    ///
+    /// # Panics
+    /// As [`Recorder::stream_start`].
+    pub fn transfer_for(
+        &mut self,
+        now: SimTime,
+        hops: &[(LinkId, LinkDir)],
+        size: DataSize,
+        class: TrafficClass,
+        reason: Reason,
+    ) {
         let now = self.advance_clock(now);
         let v = Volume::from_bytes(size.as_bytes());
         let c = class_index(class);
@@ -125,6 +173,8 @@ impl Recorder {
         for s in (0..Segment::ALL.len()).filter(|s| crossed & (1 << s) != 0) {
             self.segment_res.book(s, now, v);
             self.segment_class.book(s * CLASSES.len() + c, now, v);
+            self.reasons
+                .book(s * Reason::ALL.len() + reason.index(), now, v);
         }
     }
 
@@ -175,6 +225,35 @@ impl Recorder {
         load
     }
 
+    /// Counts where one offered call of `kind` between the users of groups
+    /// `between` (caller and callee, organizer and participant, or the same
+    /// group twice) ended up: the segments its media crosses (`media`: the
+    /// hops each way and the kind of path, `None` when it set up none) and
+    /// its outcome. Two runs on common random numbers compare these counts
+    /// to find the calls whose path changed.
+    pub fn call_path(
+        &mut self,
+        kind: CallKind,
+        between: (GroupId, GroupId),
+        media: Option<CallMedia<'_>>,
+        outcome: &CallOutcome,
+    ) {
+        let label = PathLabel::new(
+            media.map_or(0, |(forward, back, _)| {
+                self.segments_crossed(forward) | self.segments_crossed(back)
+            }),
+            media.map(|(_, _, path)| path),
+            outcome,
+        );
+        let key = PathKey {
+            kind: kind_index(kind) as u8,
+            groups: [between.0.0, between.1.0],
+            label,
+        };
+        let n = self.paths.entry(key).or_insert(0);
+        *n = n.saturating_add(1);
+    }
+
     /// Integrates every stream and call still running up to `end` (at most
     /// the run's duration) and hands over the bins. The partial's
     /// replication is 0 and its digest empty until the caller sets them.
@@ -185,6 +264,7 @@ impl Recorder {
         self.segment_res.close(end);
         self.segment_class.close(end);
         self.concurrency.close(end);
+        self.reasons.close(end);
         Partial::from_bins(
             self.layout,
             Bins {
@@ -193,7 +273,9 @@ impl Recorder {
                 segment_res: self.segment_res.data,
                 segment_class: self.segment_class.data,
                 concurrency: self.concurrency.data,
+                reasons: self.reasons.data,
                 calls: self.calls,
+                paths: self.paths,
             },
         )
     }
@@ -217,6 +299,7 @@ impl Recorder {
         now: u64,
         hops: &[(LinkId, LinkDir)],
         class: TrafficClass,
+        reason: Reason,
         rate: u64,
         change: Change,
     ) {
@@ -232,6 +315,8 @@ impl Recorder {
             self.segment_res.change(s, now, rate, change);
             self.segment_class
                 .change(s * CLASSES.len() + c, now, rate, change);
+            self.reasons
+                .change(s * Reason::ALL.len() + reason.index(), now, rate, change);
         }
     }
 
@@ -256,6 +341,7 @@ impl Recorder {
         sizes.extend(self.segment_res.footprint());
         sizes.extend(self.segment_class.footprint());
         sizes.extend(self.concurrency.footprint());
+        sizes.extend(self.reasons.footprint());
         sizes.extend([self.calls.len(), self.calls.capacity()]);
         sizes
     }
@@ -438,6 +524,94 @@ mod tests {
 
     fn bytes(bins: &[Volume]) -> Vec<u64> {
         bins.iter().map(|v| v.bytes()).collect()
+    }
+
+    #[test]
+    fn each_segments_reasons_add_up_to_its_total() {
+        let t = multi_site();
+        let mut r = Recorder::new(&t, &eight_hours());
+        let home = Stream {
+            hops: path(&t, &["hq-inet-nat", "internet"]).into(),
+            rate: Bitrate::kbps(64),
+            class: TrafficClass::Audio,
+        };
+        let office = Stream {
+            hops: path(&t, &["hq", "hq-core", "hq-fw"]).into(),
+            rate: Bitrate::kbps(100),
+            class: TrafficClass::Video,
+        };
+        r.stream_start_for(secs(0), &home, Reason::OutsideUsers);
+        r.stream_start(secs(0), &office);
+        r.transfer_for(
+            secs(10),
+            &home.hops,
+            DataSize::bytes(2_000),
+            TrafficClass::Dependency,
+            Reason::Dependencies,
+        );
+        r.stream_end_for(secs(100), &home, Reason::OutsideUsers);
+        let p = r.finish(secs(200));
+        let internet = |reason| p.segment_reason(Segment::Internet, reason);
+        // 64 kbit/s for 100 s, and the lookup.
+        assert_eq!(internet(Reason::OutsideUsers), Volume::from_bytes(800_000));
+        assert_eq!(internet(Reason::Dependencies), Volume::from_bytes(2_000));
+        assert_eq!(internet(Reason::Other), Volume::ZERO);
+        // The untagged office stream counts as other, in its own segment.
+        assert_eq!(
+            p.segment_reason(Segment::Customer, Reason::Other),
+            Volume::from_bytes(2_500_000)
+        );
+        for seg in Segment::ALL {
+            let mut sum = Volume::ZERO;
+            for reason in Reason::ALL {
+                sum.add(p.segment_reason(seg, reason));
+            }
+            assert_eq!(sum, p.segment_total(seg), "{seg:?}");
+        }
+    }
+
+    #[test]
+    fn calls_are_counted_per_kind_groups_and_path() {
+        let t = multi_site();
+        let mut r = Recorder::new(&t, &eight_hours());
+        let forward = path(
+            &t,
+            &["hq", "hq-core", "hq-fw", "hq-ce", "hq-inet-nat", "internet"],
+        );
+        let media = MediaPath {
+            kind: MediaPathKind::Relay,
+            tcp: false,
+        };
+        let (a, b) = (GroupId(0), GroupId(5));
+        for _ in 0..3 {
+            r.call_path(
+                CallKind::PeerToPeer,
+                (a, b),
+                Some((&forward, &[], media)),
+                &CallOutcome::Completed,
+            );
+        }
+        let failed = CallOutcome::Failed {
+            reason: "no working pair".into(),
+        };
+        r.call_path(CallKind::PeerToPeer, (a, b), None, &failed);
+        let p = r.finish(secs(60));
+        let counts: Vec<(String, u64)> = p
+            .paths()
+            .iter()
+            .map(|(k, n)| {
+                assert_eq!((k.call_kind(), k.groups), (CallKind::PeerToPeer, [0, 5]));
+                (k.label.describe(), *n)
+            })
+            .collect();
+        assert_eq!(
+            counts,
+            // Ordered by label: segments first (none before any).
+            vec![
+                ("none none failed".to_string(), 1),
+                ("customer+internet relay/udp completed".to_string(), 3)
+            ]
+        );
     }
 
     #[test]

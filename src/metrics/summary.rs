@@ -31,7 +31,11 @@
 //!       "direction" ("<a name> -> <b name>"), "capacity_bps",
 //!       ...TRAFFIC, "peak_utilization", "p95_utilization" } ],
 //!   "calls": { CALLS, "by_kind": { "<kind>": CALLS } },
-//!   "concurrency": { "mean", "peak", "mean_ci", "peak_ci" }
+//!   "concurrency": { "mean", "peak", "mean_ci", "peak_ci" },
+//!   "internet_by_reason": {            -- always all six keys
+//!     "broadcast-streaming" | "dependencies" | "consumer-federation" |
+//!     "partner-on-prem" | "outside-users" | "other":
+//!       { "bytes", "bytes_ci", "share" } }
 //! }
 //! TRAFFIC = { "bytes", "mean_bps", "peak_bps", "p50_bps", "p95_bps", "p99_bps",
 //!             "bytes_ci", "mean_bps_ci", "peak_bps_ci", "p95_bps_ci",
@@ -72,6 +76,16 @@
 //!   [`crate::metrics`]).
 //! - Concurrency: calls in progress; `peak` is the largest resolution-bin
 //!   mean.
+//! - `internet_by_reason` (added in callflow 0.1 with `compare`): the
+//!   Internet segment's bytes split by why each stream is there
+//!   ([`Reason`]): the traffic that crosses the Internet whatever the
+//!   circuit (broadcast streaming, DNS/CRL/telemetry, Skype consumer
+//!   federation, another company's on-premises servers, users outside the
+//!   network) and `other`, what could move. Each stream counts under one
+//!   reason; the reasons' exact totals add up to the segment's (each is
+//!   rounded down to whole bytes separately). `share` is the reason's
+//!   `bytes` over the segment's `bytes` (`null` if the segment carried
+//!   nothing).
 //! - Calls: `offered` = `completed` + `rerouted` + `blocked` + `failed`.
 //!   Means of counts are fractional; `totals` holds the exact sums over all
 //!   replications, for which the identity holds exactly. `by_kind` has
@@ -135,8 +149,8 @@ use super::call_quality::QualitySummary;
 use super::partial::layout_matches;
 use super::volume::BIT_MICROS_PER_BYTE;
 use super::{
-    CLASSES, CallStats, Layout, LinkDir, MediaPathKind, MergeError, Partial, Reroute, Volume,
-    link_dir_index,
+    CLASSES, CallStats, Layout, LinkDir, MediaPathKind, MergeError, Partial, Reason, Reroute,
+    Volume, link_dir_index,
 };
 use crate::engine::call::CallKind;
 use crate::model::{Owner, Scenario, Segment, Topology};
@@ -228,6 +242,8 @@ pub struct Summary {
     /// ExpressRoute circuit sizing, for sizing.json only.
     #[serde(skip)]
     pub sizing: crate::sizing::Sizing,
+    /// The Internet segment's bytes per [`Reason`], every reason present.
+    pub internet_by_reason: BTreeMap<&'static str, ReasonTraffic>,
     /// The time series, for timeseries.csv only.
     #[serde(skip)]
     series: Vec<Series>,
@@ -459,6 +475,17 @@ pub struct CallTotals {
     pub failed: u64,
 }
 
+/// A segment's bytes under one [`Reason`].
+#[derive(Debug, Clone, Serialize)]
+pub struct ReasonTraffic {
+    /// Bytes over the run.
+    pub bytes: f64,
+    /// `bytes` with its interval.
+    pub bytes_ci: Ci,
+    /// `bytes` over the segment's bytes.
+    pub share: Option<f64>,
+}
+
 /// Calls in progress.
 #[derive(Debug, Clone, Serialize)]
 pub struct ConcurrencySummary {
@@ -593,6 +620,23 @@ pub fn summarize(
     };
 
     let concurrency = concurrency(&layout, &reps)?;
+    let mut internet_by_reason = BTreeMap::new();
+    for reason in Reason::ALL {
+        let bytes: Vec<f64> = reps
+            .iter()
+            .map(|p| p.segment_reason(Segment::Internet, reason).bytes() as f64)
+            .collect();
+        let bytes_ci = ci(&bytes)?;
+        let total = segments.internet.bytes;
+        internet_by_reason.insert(
+            reason.word(),
+            ReasonTraffic {
+                bytes: bytes_ci.mean,
+                bytes_ci,
+                share: (total > 0.0).then(|| ratio(bytes_ci.mean / total)),
+            },
+        );
+    }
     let series = series(topology, &layout, &reps);
     Ok(Summary {
         schema: SCHEMA,
@@ -610,6 +654,7 @@ pub fn summarize(
         calls,
         concurrency,
         sizing: crate::sizing::size(topology, replications),
+        internet_by_reason,
         series,
         layout,
         start: scenario.start,
