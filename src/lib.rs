@@ -40,7 +40,9 @@
 //!   ExpressRoute communities), shipped as `data/microsoft-365-endpoints.toml`.
 //! - [`config`]: the files as written; [`validate`]: the one place raw
 //!   configuration becomes a [`model`].
-//! - [`render`]: drawings of the topology in the four segment lanes.
+//! - [`render`]: drawings of the topology in the four segment lanes, and
+//!   traced paths over them.
+//! - [`report`]: one self-contained HTML page from a results directory.
 //! - [`codec`]: per-stream bitrates from Microsoft's SfB and Teams tables.
 //! - [`engine`]: simulated time's machinery (event queue, seeded streams) and
 //!   the workload: call arrivals drawn from a scenario.
@@ -80,6 +82,7 @@ pub mod net;
 pub mod output;
 pub mod quality;
 pub mod render;
+pub mod report;
 pub mod run;
 pub mod stats;
 pub mod summary;

@@ -78,7 +78,7 @@ enum Command {
     /// Simulate a scenario's day: calls placed, paths negotiated, traffic
     /// added up per link and segment; writes a results directory.
     #[command(
-        after_help = "Examples:\n  callflow run topologies/multi-site.toml scenarios/multi-site.toml\n  callflow run topologies/multi-site.toml scenarios/multi-site.toml --variant no-expressroute --replications 5 --jobs 2 --out results/no-er\n\nWrites DIR (default results/<scenario>/) whole or not at all: manifest.json, summary.json,\nlinks.csv, segments.csv, calls.csv, timeseries.csv. Same inputs and seed give byte-identical files,\nwhatever --jobs is."
+        after_help = "Examples:\n  callflow run topologies/multi-site.toml scenarios/multi-site.toml\n  callflow run topologies/multi-site.toml scenarios/multi-site.toml --variant no-expressroute --replications 5 --jobs 2 --out results/no-er\n\nWrites DIR (default results/<scenario>/) whole or not at all: manifest.json, summary.json,\nlinks.csv, segments.csv, calls.csv, timeseries.csv, topology.svg, trace.json (and report.html\nwith --report). Same inputs and seed give byte-identical files,\nwhatever --jobs is."
     )]
     Run {
         /// The topology file.
@@ -103,6 +103,21 @@ enum Command {
         /// No progress bar and no summary on the terminal.
         #[arg(long)]
         quiet: bool,
+        /// Also write report.html (see `callflow report`) into the results directory.
+        #[arg(long)]
+        report: bool,
+    },
+    /// Make one self-contained HTML page from a results directory: topology,
+    /// charts over time, tables, the probes' call flows, findings and fixes.
+    #[command(
+        after_help = "Examples:\n  callflow report results/multi-site\n  callflow report results/multi-site --out multi-site.html\n\nThe page is built only from DIR's files and loads nothing from anywhere. See docs/report.md."
+    )]
+    Report {
+        /// The results directory (written by `callflow run`).
+        dir: PathBuf,
+        /// Write the page here (atomically) instead of DIR/report.html.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -149,6 +164,7 @@ fn main() -> ExitCode {
             jobs,
             variant,
             quiet,
+            report,
         } => {
             let request = callflow::run::RunRequest {
                 variant,
@@ -157,8 +173,9 @@ fn main() -> ExitCode {
                 jobs,
                 progress: !quiet,
             };
-            run_command(topology, scenario, out, request, quiet)
+            run_command(topology, scenario, out, request, quiet, report)
         }
+        Command::Report { dir, out } => report_command(dir, out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -240,10 +257,10 @@ fn trace_command(
         }
     }
     if let Some(path) = svg {
-        return Err(Failure::Other(anyhow::anyhow!(
-            "drawing {} needs the render module (being merged)",
-            path.display()
-        )));
+        let drawing = callflow::render::trace_svg(t, &traces);
+        callflow::output::write_atomic(&path, drawing.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))
+            .map_err(Failure::Other)?;
     }
     Ok(())
 }
@@ -280,6 +297,7 @@ fn run_command(
     out: Option<PathBuf>,
     request: callflow::run::RunRequest,
     quiet: bool,
+    report: bool,
 ) -> Result<(), Failure> {
     let study = validate::load_study(&topology, &scenario)?;
     if request.jobs == Some(0) {
@@ -299,11 +317,33 @@ fn run_command(
         }
         PathBuf::from("results").join(name)
     });
-    callflow::output::write_dir_atomic(&dir, &result.files)
+    let mut files = result.files;
+    if report {
+        let page = callflow::report::render(&callflow::report::ResultsDir::from_files(&files))
+            .map_err(|e| Failure::Other(anyhow::anyhow!("making report.html: {e}")))?;
+        files.push(("report.html".into(), page.into_bytes()));
+    }
+    callflow::output::write_dir_atomic(&dir, &files)
         .map_err(|e| Failure::Other(anyhow::anyhow!("writing {}: {e}", dir.display())))?;
     if !quiet {
         print!("{}", callflow::run::terminal_summary(&result.summary));
         println!("\n  results in {}", dir.display());
     }
+    Ok(())
+}
+
+fn report_command(dir: PathBuf, out: Option<PathBuf>) -> Result<(), Failure> {
+    use callflow::report::{ReportError, ResultsDir, render};
+    let page = ResultsDir::read(&dir)
+        .and_then(|files| render(&files))
+        .map_err(|e| match e {
+            ReportError::Read { .. } => Failure::Other(e.into()),
+            invalid => Failure::Invalid(format!("error: {invalid}\n")),
+        })?;
+    let path = out.unwrap_or_else(|| dir.join("report.html"));
+    callflow::output::write_atomic(&path, page.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))
+        .map_err(Failure::Other)?;
+    println!("report in {}", path.display());
     Ok(())
 }
