@@ -253,12 +253,13 @@ pub fn files(
 /// `callflow trace --format json` prints.
 pub fn trace_json(t: &Topology, s: &Scenario) -> Result<Vec<u8>, RunError> {
     let traces = crate::trace::trace_probes(t, s, None);
-    let mut json = serde_json::to_vec_pretty(&crate::trace::document(t, s, &traces)).map_err(
-        |e| RunError::Write {
-            file: "trace.json",
-            why: e.to_string(),
-        },
-    )?;
+    let mut json =
+        serde_json::to_vec_pretty(&crate::trace::document(t, s, &traces)).map_err(|e| {
+            RunError::Write {
+                file: "trace.json",
+                why: e.to_string(),
+            }
+        })?;
     json.push(b'\n');
     Ok(json)
 }

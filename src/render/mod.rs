@@ -16,5 +16,5 @@ pub mod svg;
 pub mod trace;
 
 pub use graph::{topology_dot, topology_svg};
-pub use trace::trace_svg;
 pub use layout::{Layout, layout};
+pub use trace::trace_svg;

@@ -111,7 +111,13 @@ pub fn line_chart(c: &Chart) -> String {
                 )
                 .attr("fill", l.colour),
             )
-            .child(svg::text(Point { x: lx + 16.0, y: 35.0 }, l.name.clone()));
+            .child(svg::text(
+                Point {
+                    x: lx + 16.0,
+                    y: 35.0,
+                },
+                l.name.clone(),
+            ));
         lx += 16.0 + crate::render::graph::text_width(&l.name, 11.0) + 14.0;
     }
     doc.push(legend);
@@ -125,8 +131,14 @@ pub fn line_chart(c: &Chart) -> String {
                     .attr("stroke", if v == 0.0 { "#90a4ae" } else { "#eceff1" }),
             )
             .child(
-                svg::text(Point { x: plot.x - 6.0, y: y + 4.0 }, super::rate(v))
-                    .attr("text-anchor", "end"),
+                svg::text(
+                    Point {
+                        x: plot.x - 6.0,
+                        y: y + 4.0,
+                    },
+                    super::rate(v),
+                )
+                .attr("text-anchor", "end"),
             );
         v += dy;
     }

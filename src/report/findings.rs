@@ -70,7 +70,12 @@ fn probe_findings(trace: &Value, out: &mut Vec<Finding>) {
     let probes = trace.get("probes").and_then(Value::as_array);
     for p in probes.into_iter().flatten() {
         let probe = text(p, "name");
-        for leg in p.get("legs").and_then(Value::as_array).into_iter().flatten() {
+        for leg in p
+            .get("legs")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let who = text(leg, "participant");
             let verdict = text(leg, "verdict");
             let at = text(leg, "drop_at");
@@ -85,14 +90,15 @@ fn probe_findings(trace: &Value, out: &mut Vec<Finding>) {
                     })
                     .unwrap_or_default()
             };
-            if verdict.contains("return-dropped") {
+            let asymmetric = leg.get("asymmetric").and_then(Value::as_bool) == Some(true);
+            if verdict.contains("return-dropped") && asymmetric {
                 out.push(Finding {
                     severity: Severity::Problem,
                     title: format!("Asymmetric routing: probe {probe} ({who})"),
                     detail: format!(
                         "The request left by {} but the reply came back by {} and was dropped{}: {verdict}.",
-                        or_unknown(&segments("segments")),
-                        or_unknown(&segments("return_segments")),
+                        or_local(&segments("segments")),
+                        or_local(&segments("return_segments")),
                         if at.is_empty() { String::new() } else { format!(" at {at}") },
                     ),
                     fix: "Make the reply come back the way the request left, so the stateful firewall that opened the session sees it: translate each path to its own NAT pool after the point where the Internet and ExpressRoute paths split, advertise the ExpressRoute pool only on the circuit and the Internet pool only to the ISP, and keep routes for public addresses you publish off the circuit unless the return path is also the circuit.".into(),
@@ -107,7 +113,9 @@ fn probe_findings(trace: &Value, out: &mut Vec<Finding>) {
                 } else if at.is_empty() {
                     "Trace the probe (`callflow trace … --probe NAME`) to see the hop where it breaks, then allow the flow there or change the route.".to_string()
                 } else {
-                    format!("Allow this flow at {at} (a firewall rule or a NAT mapping), or route it a way that does; `callflow trace … --probe {probe}` shows every decision on the way.")
+                    format!(
+                        "Allow this flow at {at} (a firewall rule or a NAT mapping), or route it a way that does; `callflow trace … --probe {probe}` shows every decision on the way."
+                    )
                 };
                 out.push(Finding {
                     severity: Severity::Problem,
@@ -120,31 +128,36 @@ fn probe_findings(trace: &Value, out: &mut Vec<Finding>) {
     }
 }
 
-fn or_unknown(s: &str) -> &str {
-    if s.is_empty() { "the same LAN" } else { s }
+fn or_local(s: &str) -> &str {
+    if s.is_empty() { "its own LAN" } else { s }
 }
 
 fn link_findings(summary: &Value, out: &mut Vec<Finding>) {
     let links = summary.get("links").and_then(Value::as_array);
-    let mut rows: Vec<&Value> = links
-        .into_iter()
-        .flatten()
-        .filter(|l| num(l, "peak_utilization") > NEAR_SATURATION)
-        .collect();
-    rows.sort_by(|a, b| {
-        num(b, "peak_utilization")
-            .total_cmp(&num(a, "peak_utilization"))
-            .then(text(a, "name").cmp(text(b, "name")))
-            .then(text(a, "direction").cmp(text(b, "direction")))
-    });
-    for l in rows {
-        let util = num(l, "peak_utilization");
-        let capacity = num(l, "capacity_bps");
-        let peak = num(l, "peak_bps");
+    // One finding per link, with every direction above the threshold.
+    let mut by_link: std::collections::BTreeMap<&str, Vec<&Value>> = Default::default();
+    for l in links.into_iter().flatten() {
+        if num(l, "peak_utilization") > NEAR_SATURATION {
+            by_link.entry(text(l, "name")).or_default().push(l);
+        }
+    }
+    let mut rows: Vec<(&str, Vec<&Value>)> = by_link.into_iter().collect();
+    let worst = |ls: &[&Value]| {
+        ls.iter()
+            .map(|l| num(l, "peak_utilization"))
+            .fold(0.0, f64::max)
+    };
+    rows.sort_by(|a, b| worst(&b.1).total_cmp(&worst(&a.1)).then(a.0.cmp(b.0)));
+    for (name, dirs) in rows {
+        let util = worst(&dirs);
+        let capacity = dirs
+            .iter()
+            .map(|l| num(l, "capacity_bps"))
+            .fold(0.0, f64::max);
+        let peak = dirs.iter().map(|l| num(l, "peak_bps")).fold(0.0, f64::max);
         let needed = peak / NEAR_SATURATION;
-        let name = text(l, "name");
         let over = util > 1.0;
-        let what = if text(l, "kind") == "expressroute" {
+        let what = if text(dirs[0], "kind") == "expressroute" {
             format!(
                 "Move the circuit {name} to a bandwidth tier of at least {} (peak under 80%), or move traffic that does not need the circuit (broadcast, non-real-time) to the Internet with the route filter.",
                 super::rate(needed)
@@ -155,6 +168,18 @@ fn link_findings(summary: &Value, out: &mut Vec<Finding>) {
                 super::rate(needed)
             )
         };
+        let detail: Vec<String> = dirs
+            .iter()
+            .map(|l| {
+                format!(
+                    "{}: peak {} of {} ({})",
+                    text(l, "direction"),
+                    super::rate(num(l, "peak_bps")),
+                    super::rate(num(l, "capacity_bps")),
+                    super::percent(num(l, "peak_utilization"))
+                )
+            })
+            .collect();
         out.push(Finding {
             severity: if over {
                 Severity::Problem
@@ -162,21 +187,15 @@ fn link_findings(summary: &Value, out: &mut Vec<Finding>) {
                 Severity::Warning
             },
             title: format!(
-                "{} {name} ({})",
+                "{} {name}, {} capacity",
                 if over {
                     "Over capacity:"
                 } else {
                     "Near saturation:"
                 },
-                text(l, "direction")
+                super::rate(capacity)
             ),
-            detail: format!(
-                "Peak {} of {} ({}) in the busiest {} of the day.",
-                super::rate(peak),
-                super::rate(capacity),
-                super::percent(util),
-                "time bin"
-            ),
+            detail: format!("{} (busiest time bin of the day).", detail.join("; ")),
             fix: what,
         });
     }
@@ -287,6 +306,7 @@ mod tests {
     fn a_return_drop_is_asymmetric_routing_with_its_fix() {
         let trace = json!({"probes": [{"name": "media", "legs": [{
             "participant": "staff", "verdict": "return-dropped: no session on inet-fw",
+            "asymmetric": true,
             "drop_at": "inet-fw", "segments": ["customer", "expressroute", "microsoft"],
             "return_segments": ["microsoft", "internet"]}]}]});
         let f = findings(&json!({}), Some(&trace));

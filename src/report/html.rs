@@ -43,6 +43,7 @@ body{font-family:'Segoe UI',Helvetica,Arial,sans-serif;margin:0;color:#263238;ba
 header{background:#0d47a1;color:#fff;padding:18px 28px}
 header h1{margin:0 0 4px;font-size:22px}
 header p{margin:2px 0;opacity:.9;font-size:13px}
+header code{background:rgba(255,255,255,.18);color:#fff}
 main{padding:8px 28px 40px}
 section{margin:22px 0}
 h2{font-size:18px;border-bottom:2px solid #cfd8dc;padding-bottom:4px}
@@ -61,7 +62,7 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 .charts{display:flex;flex-wrap:wrap;gap:12px}
 .charts svg{background:#fff;border:1px solid #dde3e7}
 .topology{overflow-x:auto;background:#fff;border:1px solid #dde3e7}
-.topology svg{display:block}
+.topology svg{display:block;max-width:100%;height:auto}
 .note{color:#607d8b;font-size:13px}
 code{background:#eceff1;padding:1px 4px}
 ";
@@ -201,7 +202,12 @@ fn ticks(samples: &[super::Sample]) -> Vec<(f64, String)> {
     samples
         .iter()
         .step_by(every)
-        .map(|s| (s.at_s, s.time_of_day.get(..5).unwrap_or(&s.time_of_day).to_string()))
+        .map(|s| {
+            (
+                s.at_s,
+                s.time_of_day.get(..5).unwrap_or(&s.time_of_day).to_string(),
+            )
+        })
         .collect()
 }
 
@@ -339,7 +345,16 @@ fn links_section(out: &mut String, i: &Inputs) {
                 continue;
             };
             out.push_str(&line_chart(&Chart {
-                title: format!("{name} (peak {})", percent(links.iter().filter(|l| text(l, "name") == *name).filter_map(|l| util(l)).fold(0.0, f64::max))),
+                title: format!(
+                    "{name} (peak {})",
+                    percent(
+                        links
+                            .iter()
+                            .filter(|l| text(l, "name") == *name)
+                            .filter_map(|l| util(l))
+                            .fold(0.0, f64::max)
+                    )
+                ),
                 lines: lines
                     .into_iter()
                     .zip(DIRS.iter().cycle())
@@ -486,7 +501,12 @@ fn call_flow_section(out: &mut String, i: &Inputs) {
         }
         out.push_str("<table><tr><th>Participant</th><th>Flow</th><th>Direction</th><th>Path</th><th>Protocol / port</th><th>Edges</th><th>Verdict</th></tr>\n");
         let call = text(p, "kind") != "flow";
-        for leg in p.get("legs").and_then(Value::as_array).into_iter().flatten() {
+        for leg in p
+            .get("legs")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let who = esc(text(leg, "participant"));
             let verdict = text(leg, "verdict");
             let verdict_cell = if verdict == "ok" {
@@ -520,7 +540,11 @@ fn call_flow_section(out: &mut String, i: &Inputs) {
                 let _ = writeln!(
                     out,
                     "<tr><td rowspan=\"2\">{who}</td><td>signaling</td><td>client → {}</td><td>{}</td><td>{}</td><td>—</td>{verdict_cell}</tr>",
-                    if home.is_empty() { "home server".to_string() } else { esc(home) },
+                    if home.is_empty() {
+                        "home server".to_string()
+                    } else {
+                        esc(home)
+                    },
                     esc(text(leg, "signaling")),
                     esc(&protocol_of(sig_tuple)),
                 );
@@ -624,14 +648,32 @@ fn scalar(v: &Value) -> String {
 fn files_section(out: &mut String, i: &Inputs) {
     out.push_str("<section id=\"files\"><h2>Files of this results directory</h2>\n<table><tr><th>File</th><th>Size</th><th>What it holds</th></tr>\n");
     let about: BTreeMap<&str, &str> = [
-        ("manifest.json", "what produced the directory: command, inputs and their SHA-256, seed"),
-        ("summary.json", "every figure: segments, links, calls, concurrency, with confidence intervals"),
-        ("links.csv", "per link and direction: traffic and utilization"),
+        (
+            "manifest.json",
+            "what produced the directory: command, inputs and their SHA-256, seed",
+        ),
+        (
+            "summary.json",
+            "every figure: segments, links, calls, concurrency, with confidence intervals",
+        ),
+        (
+            "links.csv",
+            "per link and direction: traffic and utilization",
+        ),
         ("segments.csv", "per segment: traffic"),
-        ("calls.csv", "per call kind: outcomes, media-path mix, setup time"),
-        ("timeseries.csv", "per time bin, segment, link and traffic class: bytes and mean bitrate"),
+        (
+            "calls.csv",
+            "per call kind: outcomes, media-path mix, setup time",
+        ),
+        (
+            "timeseries.csv",
+            "per time bin, segment, link and traffic class: bytes and mean bitrate",
+        ),
         ("topology.svg", "the topology in four segment lanes"),
-        ("trace.json", "every probe of the scenario traced hop by hop (as `callflow trace --format json`)"),
+        (
+            "trace.json",
+            "every probe of the scenario traced hop by hop (as `callflow trace --format json`)",
+        ),
         ("compare.json", "a comparison with another run"),
     ]
     .into_iter()
@@ -705,7 +747,11 @@ mod tests {
             "signaling_hops": [{"node": "hq", "tuple_in": "tcp 10.1.0.10:49152 -> 52.112.2.10:443"},
                                {"node": "us-east-registrar", "tuple_in": ""}]}]}]});
         let page = page(&inputs(json!({}), Some(trace)));
-        assert!(page.contains("<td>client → us-east-registrar</td><td>ExpressRoute</td><td>TCP 443</td>"));
+        assert!(
+            page.contains(
+                "<td>client → us-east-registrar</td><td>ExpressRoute</td><td>TCP 443</td>"
+            )
+        );
         assert!(page.contains("<td>media (relay)</td><td>media to home-workers</td><td>local</td><td>UDP</td><td>us-east-online-edge</td>"));
     }
 

@@ -151,7 +151,10 @@ fn timeseries(dir: &ResultsDir) -> Result<Series, ReportError> {
         why,
     };
     let mut reader = csv::Reader::from_reader(bytes);
-    let headers = reader.headers().map_err(|e| malformed(e.to_string()))?.clone();
+    let headers = reader
+        .headers()
+        .map_err(|e| malformed(e.to_string()))?
+        .clone();
     let col = |name: &str| {
         headers
             .iter()
