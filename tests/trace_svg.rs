@@ -44,7 +44,10 @@ fn trace_svg(name: &str, dir: &std::path::Path) -> String {
 fn the_broken_lesson_is_drawn_with_its_drop_and_the_fixed_one_without() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let broken = trace_svg("asymmetric-b", dir.path());
-    assert!(broken.contains("class=\"drop-marker\""), "the drop is marked");
+    assert!(
+        broken.contains("class=\"drop-marker\""),
+        "the drop is marked"
+    );
     assert!(broken.contains("✕ return-dropped"), "with its verdict");
     for lane in [
         "Your network",
