@@ -91,7 +91,9 @@ fn probe_findings(trace: &Value, out: &mut Vec<Finding>) {
                     .unwrap_or_default()
             };
             let asymmetric = leg.get("asymmetric").and_then(Value::as_bool) == Some(true);
-            if verdict.contains("return-dropped") && asymmetric {
+            // The pitfall of the source document: the reply came back by other
+            // links and met a stateful firewall that never saw the request.
+            if verdict.contains("return-dropped") && verdict.contains("no session") && asymmetric {
                 out.push(Finding {
                     severity: Severity::Problem,
                     title: format!("Asymmetric routing: probe {probe} ({who})"),
