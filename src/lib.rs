@@ -40,7 +40,9 @@
 //!   ExpressRoute communities), shipped as `data/microsoft-365-endpoints.toml`.
 //! - [`config`]: the files as written; [`validate`]: the one place raw
 //!   configuration becomes a [`model`].
-//! - [`render`]: drawings of the topology in the four segment lanes.
+//! - [`render`]: drawings of the topology in the four segment lanes, and
+//!   traced paths over them.
+//! - [`report`]: one self-contained HTML page from a results directory.
 //! - [`codec`]: per-stream bitrates from Microsoft's SfB and Teams tables.
 //! - [`quality`]: the E-model, Microsoft's targets and CQD's rules;
 //!   [`queueing`]: the load-dependent delay and loss of a link per QoS class.
@@ -88,6 +90,7 @@ pub mod output;
 pub mod quality;
 pub mod queueing;
 pub mod render;
+pub mod report;
 pub mod run;
 pub mod shard;
 pub mod sizing;

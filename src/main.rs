@@ -80,7 +80,7 @@ enum Command {
     /// Simulate a scenario's day: calls placed, paths negotiated, traffic
     /// added up per link and segment; writes a results directory.
     #[command(
-        after_help = "Examples:\n  callflow run topologies/multi-site.toml scenarios/multi-site.toml\n  callflow run topologies/multi-site.toml scenarios/multi-site.toml --variant no-expressroute --replications 5 --jobs 2 --out results/no-er\n\nWrites DIR (default results/<scenario>/) whole or not at all: manifest.json, summary.json,\nlinks.csv, segments.csv, calls.csv, timeseries.csv, sizing.json. Same inputs and seed give byte-identical files,\nwhatever --jobs is. With --shard I/N, writes only shard I's partial results (partial.json,\nmanifest.json) for `callflow merge` (docs/scale-out.md)."
+        after_help = "Examples:\n  callflow run topologies/multi-site.toml scenarios/multi-site.toml\n  callflow run topologies/multi-site.toml scenarios/multi-site.toml --variant no-expressroute --replications 5 --jobs 2 --out results/no-er\n\nWrites DIR (default results/<scenario>/) whole or not at all: manifest.json, summary.json,\nlinks.csv, segments.csv, calls.csv, timeseries.csv, sizing.json, topology.svg,\ntrace.json (and report.html with --report). Same inputs and seed give byte-identical files,\nwhatever --jobs is. With --shard I/N, writes only shard I's partial results (partial.json,\nmanifest.json) for `callflow merge` (docs/scale-out.md)."
     )]
     Run {
         /// The topology file.
@@ -114,6 +114,9 @@ enum Command {
         /// does not give it (Kubernetes: the Job's completions).
         #[arg(long, value_name = "N")]
         shards: Option<u32>,
+        /// Also write report.html (see `callflow report`) into the results directory.
+        #[arg(long)]
+        report: bool,
     },
     /// Merge the partial results of `callflow run --shard` into the results
     /// directory the unsharded run writes, byte for byte.
@@ -205,6 +208,21 @@ enum Command {
         /// No progress bar and no table on the terminal.
         #[arg(long)]
         quiet: bool,
+        /// Also write report.html: the baseline's run with the comparison.
+        #[arg(long)]
+        report: bool,
+    },
+    /// Make one self-contained HTML page from a results directory: topology,
+    /// charts over time, tables, the probes' call flows, findings and fixes.
+    #[command(
+        after_help = "Examples:\n  callflow report results/multi-site\n  callflow report results/multi-site --out multi-site.html\n\nThe page is built only from DIR's files and loads nothing from anywhere. See docs/report.md."
+    )]
+    Report {
+        /// The results directory (written by `callflow run`).
+        dir: PathBuf,
+        /// Write the page here (atomically) instead of DIR/report.html.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -253,6 +271,7 @@ fn main() -> ExitCode {
             quiet,
             shard,
             shards,
+            report,
         } => {
             let request = callflow::run::RunRequest {
                 variant,
@@ -262,11 +281,14 @@ fn main() -> ExitCode {
                 progress: !quiet,
             };
             match shard {
+                Some(_) if report => Err(Failure::Invalid(
+                    "error: --report goes with a whole run; make the report after `callflow merge`\n".into(),
+                )),
                 Some(spec) => shard_command(topology, scenario, out, request, &spec, shards, quiet),
                 None if shards.is_some() => Err(Failure::Invalid(
                     "error: --shards goes with --shard auto\n".into(),
                 )),
-                None => run_command(topology, scenario, out, request, quiet),
+                None => run_command(topology, scenario, out, request, quiet, report),
             }
         }
         Command::Merge { parts, out, quiet } => merge_command(&parts, out, quiet),
@@ -287,6 +309,7 @@ fn main() -> ExitCode {
             replications,
             jobs,
             quiet,
+            report,
         } => {
             let request = callflow::compare::CompareRequest {
                 variants,
@@ -295,7 +318,7 @@ fn main() -> ExitCode {
                 jobs,
                 progress: !quiet,
             };
-            compare_command(topology, scenario, out, request, quiet)
+            compare_command(topology, scenario, out, request, quiet, report)
         }
         Command::Bench {
             users,
@@ -304,6 +327,7 @@ fn main() -> ExitCode {
             replications,
             jobs,
         } => bench_command(users, sites, hours, replications, jobs),
+        Command::Report { dir, out } => report_command(dir, out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -408,10 +432,10 @@ fn trace_command(
         }
     }
     if let Some(path) = svg {
-        return Err(Failure::Other(anyhow::anyhow!(
-            "drawing {} needs the render module (being merged)",
-            path.display()
-        )));
+        let drawing = callflow::render::trace_svg(t, &traces);
+        callflow::output::write_atomic(&path, drawing.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))
+            .map_err(Failure::Other)?;
     }
     Ok(())
 }
@@ -440,6 +464,7 @@ fn run_command(
     out: Option<PathBuf>,
     request: callflow::run::RunRequest,
     quiet: bool,
+    report: bool,
 ) -> Result<(), Failure> {
     let study = validate::load_study(&topology, &scenario)?;
     if request.jobs == Some(0) {
@@ -452,7 +477,12 @@ fn run_command(
         other => Failure::Other(other.into()),
     })?;
     let dir = out.unwrap_or_else(|| default_dir(&study.scenario.name, request.variant.as_deref()));
-    callflow::output::write_dir_atomic(&dir, &result.files)
+    let mut files = result.files;
+    if report {
+        let page = report_page(&files)?;
+        files.push(("report.html".into(), page));
+    }
+    callflow::output::write_dir_atomic(&dir, &files)
         .map_err(|e| Failure::Other(anyhow::anyhow!("writing {}: {e}", dir.display())))?;
     if !quiet {
         print_out(&format!(
@@ -621,6 +651,7 @@ fn compare_command(
     out: Option<PathBuf>,
     request: callflow::compare::CompareRequest,
     quiet: bool,
+    report: bool,
 ) -> Result<(), Failure> {
     use callflow::compare::{CompareError, compare, terminal_table};
     let study = validate::load_study(&topology, &scenario)?;
@@ -643,7 +674,21 @@ fn compare_command(
     let dir = out.unwrap_or_else(|| {
         PathBuf::from("results").join(format!("{}-compare", study.scenario.name))
     });
-    callflow::output::write_dir_atomic(&dir, &result.files)
+    let mut files = result.files;
+    if report {
+        // The page shows the baseline's run with the comparison beside it.
+        let mut page_files: Vec<(String, Vec<u8>)> = files
+            .iter()
+            .filter_map(|(name, bytes)| {
+                name.strip_prefix("baseline/")
+                    .map(|n| (n.to_string(), bytes.clone()))
+            })
+            .collect();
+        page_files.extend(files.iter().filter(|(n, _)| n == "compare.json").cloned());
+        let page = report_page(&page_files)?;
+        files.push(("report.html".into(), page));
+    }
+    callflow::output::write_dir_atomic(&dir, &files)
         .map_err(|e| Failure::Other(anyhow::anyhow!("writing {}: {e}", dir.display())))?;
     if !quiet {
         print_out(&format!(
@@ -652,5 +697,28 @@ fn compare_command(
             dir.display()
         ))?;
     }
+    Ok(())
+}
+
+/// report.html for a results directory's files, before they are written.
+fn report_page(files: &[(String, Vec<u8>)]) -> Result<Vec<u8>, Failure> {
+    callflow::report::render(&callflow::report::ResultsDir::from_files(files))
+        .map(String::into_bytes)
+        .map_err(|e| Failure::Other(anyhow::anyhow!("making report.html: {e}")))
+}
+
+fn report_command(dir: PathBuf, out: Option<PathBuf>) -> Result<(), Failure> {
+    use callflow::report::{ReportError, ResultsDir, render};
+    let page = ResultsDir::read(&dir)
+        .and_then(|files| render(&files))
+        .map_err(|e| match e {
+            ReportError::Read { .. } => Failure::Other(e.into()),
+            invalid => Failure::Invalid(format!("error: {invalid}\n")),
+        })?;
+    let path = out.unwrap_or_else(|| dir.join("report.html"));
+    callflow::output::write_atomic(&path, page.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))
+        .map_err(Failure::Other)?;
+    println!("report in {}", path.display());
     Ok(())
 }

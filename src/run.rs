@@ -203,7 +203,7 @@ pub fn finish(
     counters: Vec<Counters>,
 ) -> Result<RunResult, RunError> {
     let summary = summarize(t, s, &partials).map_err(|e| RunError::Summary(e.to_string()))?;
-    let files = files(manifest, &summary)?;
+    let files = files(t, s, manifest, &summary)?;
     Ok(RunResult {
         summary,
         partials,
@@ -212,8 +212,15 @@ pub fn finish(
     })
 }
 
-/// The files of a results directory.
-pub fn files(manifest: &Manifest, summary: &Summary) -> Result<Vec<(String, Vec<u8>)>, RunError> {
+/// The files of a results directory: what produced it, the results, and
+/// two files drawn from the inputs alone so the directory describes itself
+/// (`topology.svg`, the four-lane drawing; `trace.json`, every probe traced).
+pub fn files(
+    t: &Topology,
+    s: &Scenario,
+    manifest: &Manifest,
+    summary: &Summary,
+) -> Result<Vec<(String, Vec<u8>)>, RunError> {
     let w = |file: &'static str| {
         move |e: crate::metrics::WriteError| RunError::Write {
             file,
@@ -251,7 +258,27 @@ pub fn files(manifest: &Manifest, summary: &Summary) -> Result<Vec<(String, Vec<
             "sizing.json".into(),
             summary.sizing_json().map_err(w("sizing.json"))?,
         ),
+        (
+            "topology.svg".into(),
+            crate::render::topology_svg(t).into_bytes(),
+        ),
+        ("trace.json".into(), trace_json(t, s)?),
     ])
+}
+
+/// `trace.json`: every probe of the scenario traced, the same document
+/// `callflow trace --format json` prints.
+pub fn trace_json(t: &Topology, s: &Scenario) -> Result<Vec<u8>, RunError> {
+    let traces = crate::trace::trace_probes(t, s, None);
+    let mut json =
+        serde_json::to_vec_pretty(&crate::trace::document(t, s, &traces)).map_err(|e| {
+            RunError::Write {
+                file: "trace.json",
+                why: e.to_string(),
+            }
+        })?;
+    json.push(b'\n');
+    Ok(json)
 }
 
 /// A few lines for the terminal: segments, the busiest links, calls.

@@ -17,7 +17,7 @@ use crate::model::{
     NodeId, NodeKind, Owner, RegionId, SiteKind, Sku, Topology,
 };
 
-const FONT: &str = "Segoe UI, Helvetica, Arial, sans-serif";
+pub(crate) const FONT: &str = "Segoe UI, Helvetica, Arial, sans-serif";
 /// Height of the legend under the lanes.
 const LEGEND_H: f64 = 78.0;
 /// Characters of a name that fit a box at 12 px bold.
@@ -26,7 +26,7 @@ const NAME_CHARS: usize = 21;
 const KIND_CHARS: usize = 27;
 
 /// Link colour per segment.
-fn segment_colour(s: crate::model::Segment) -> &'static str {
+pub(crate) fn segment_colour(s: crate::model::Segment) -> &'static str {
     use crate::model::Segment::*;
     match s {
         Customer => "#455a64",
@@ -378,7 +378,7 @@ fn circuit_details(t: &Topology, c: &Circuit) -> String {
 }
 
 /// `s` cut to `max` characters, with an ellipsis when cut.
-fn fit(s: &str, max: usize) -> String {
+pub(crate) fn fit(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         s.to_string()
     } else {
@@ -389,7 +389,7 @@ fn fit(s: &str, max: usize) -> String {
 }
 
 /// Rough width of `s` at `size` px in a sans-serif face.
-fn text_width(s: &str, size: f64) -> f64 {
+pub(crate) fn text_width(s: &str, size: f64) -> f64 {
     s.chars().count() as f64 * size * 0.58
 }
 
@@ -445,17 +445,29 @@ pub fn topology_svg(t: &Topology) -> String {
         )
         .attr("fill", "#ffffff"),
     );
-    doc.push(lanes(t, &l));
-    doc.push(frames(t, &l));
-    doc.push(links(t, &l));
-    doc.push(circuits(t, &l));
-    doc.push(nodes(t, &l));
-    doc.push(link_labels(t, &l));
+    for layer in network(t, &l) {
+        doc.push(layer);
+    }
     doc.push(legend.0);
     doc.render()
 }
 
-fn markers() -> Element {
+/// The network as declared, in drawing order: lanes, frames, links,
+/// circuits, elements, link labels. A trace drawing shows them faintly
+/// under its paths.
+pub(crate) fn network(t: &Topology, l: &Layout) -> [Element; 6] {
+    [
+        lanes(t, l),
+        frames(t, l),
+        links(t, l),
+        circuits(t, l),
+        nodes(t, l, |_| true),
+        link_labels(t, l),
+    ]
+}
+
+/// The link-end markers the links refer to.
+pub(crate) fn markers() -> Element {
     svg::defs().children(crate::model::Segment::ALL.map(|s| {
         svg::marker(
             &format!("end-{}", s.key()),
@@ -647,9 +659,10 @@ fn circuits(t: &Topology, l: &Layout) -> Element {
     g
 }
 
-fn nodes(t: &Topology, l: &Layout) -> Element {
+/// The boxes of the elements `drawn` accepts.
+pub(crate) fn nodes(t: &Topology, l: &Layout, drawn: impl Fn(NodeId) -> bool) -> Element {
     let mut g = svg::group().attr("class", "nodes");
-    for (&id, &r) in &l.nodes {
+    for (&id, &r) in l.nodes.iter().filter(|(id, _)| drawn(**id)) {
         let node = t.node(id);
         let lk = look(&node.kind);
         let on_dark = matches!(node.kind, NodeKind::Region(_));

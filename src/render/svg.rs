@@ -172,6 +172,14 @@ pub fn polyline(points: &[Point]) -> Element {
         .attr("fill", "none")
 }
 
+/// A circle of radius `r` around `c`.
+pub fn circle(c: Point, r: f64) -> Element {
+    Element::new("circle")
+        .num("cx", c.x)
+        .num("cy", c.y)
+        .num("r", r)
+}
+
 /// A path from SVG path data.
 pub fn path(d: impl Into<String>) -> Element {
     Element::new("path").attr("d", d)
