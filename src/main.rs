@@ -642,7 +642,12 @@ fn bench_command(
         simulate,
         summarize,
     };
-    print_out(&bench::report(&prepared.enterprise, jobs, &counts, &timings))
+    print_out(&bench::report(
+        &prepared.enterprise,
+        jobs,
+        &counts,
+        &timings,
+    ))
 }
 
 fn compare_command(

@@ -33,18 +33,16 @@
 //!
 //! In this model one call changes another's fate only through a shared
 //! link's load while the run is going on. *Capacity-limited* means exactly
-//! that: a link whose load the simulation consults while it runs. Today that
-//! is a link with an SfB bandwidth policy (call admission control admits,
-//! reroutes or blocks a call by the audio and video already on it); a link's
-//! `capacity` alone limits nothing during the run — utilization is computed
-//! afterwards from the merged bins, and traffic above capacity is reported,
-//! never dropped or delayed. Peer-to-peer callees and meeting participants
-//! come from every group of the tenant, so calls placed by any two groups
-//! can cross the same links: a split by groups is refused, naming the link,
-//! whenever the run has such a link and at least two shards place calls.
-//! (A model that makes per-call figures depend on a link's load during the
-//! run — queueing delay from utilization, say — adds its links to
-//! [`coupling_link`].)
+//! that: a link whose load the simulation consults while it runs. A link
+//! with an SfB bandwidth policy is one (call admission control admits,
+//! reroutes or blocks a call by the audio and video already on it); and,
+//! since every call's predicted quality includes the queueing delay its
+//! links' current load causes (docs/quality.md), so is every link with a
+//! capacity that calls of two shards can cross. Peer-to-peer callees and
+//! meeting participants come from every group of the tenant, and every
+//! call reaches Microsoft's services, so a split by groups is refused,
+//! naming the link ([`coupling_link`]), whenever at least two shards place
+//! calls. Replications and variants split exactly in every case.
 //!
 //! # Partial results directory
 //!
@@ -65,7 +63,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::{self, RunOptions};
 use crate::metrics::Partial;
-use crate::model::{GroupId, LinkId, Place, Rates, Scenario, Topology};
+use crate::model::{GroupId, LinkId, Place, Rates, Scenario, Segment, Topology};
 use crate::run::{self, Manifest, RunError, RunRequest, RunResult};
 use crate::validate::{self, LoadError, Study};
 
@@ -226,12 +224,14 @@ pub enum ShardError {
     Spec(String),
     /// A split by groups would not be exact.
     #[error(
-        "cannot split {replications} replication{s} into {shards} shards by user groups: link \"{link}\" has a bandwidth policy (call admission control), and calls placed by groups in different shards can share it, so one shard's calls would change whether another's are admitted; use at most {replications} shard{s} (one or more replications each) or more replications",
+        "cannot split {replications} replication{s} into {shards} shards by user groups: link \"{link}\" {why}, and calls placed by groups in different shards can share it, so one shard's calls would change what happens to another's; use at most {replications} shard{s} (one or more replications each) or more replications",
         s = if *.replications == 1 { "" } else { "s" }
     )]
     Coupled {
         /// The link that couples the shards.
         link: String,
+        /// What the simulation reads of it while it runs.
+        why: &'static str,
         /// The run's replications.
         replications: u32,
         /// The shards asked for.
@@ -257,10 +257,27 @@ impl ShardError {
     }
 }
 
-/// The first link that makes a split by groups inexact, if any: a link the
-/// simulation consults the load of while it runs (see the module docs).
-pub fn coupling_link(t: &Topology) -> Option<LinkId> {
-    t.links().find(|&l| t.link(l).bandwidth_policy.is_some())
+/// The first link that makes a split by groups inexact, if any, and what
+/// the simulation reads of it while it runs (see the module docs): a link
+/// with a bandwidth policy (call admission control) first, as the coupling
+/// that changes calls' outcomes; else a link of the Microsoft network, whose
+/// load every call's predicted quality reads (every call of the tenant
+/// signals to or relays through Microsoft's services).
+pub fn coupling_link(t: &Topology) -> Option<(LinkId, &'static str)> {
+    let cac = t
+        .links()
+        .find(|&l| t.link(l).bandwidth_policy.is_some())
+        .map(|l| (l, "has a bandwidth policy (call admission control)"));
+    cac.or_else(|| {
+        t.links()
+            .find(|&l| t.link(l).segment == Segment::Microsoft)
+            .map(|l| {
+                (
+                    l,
+                    "has a capacity whose load sets the queueing delay, and so the predicted quality, of every call crossing it",
+                )
+            })
+    })
 }
 
 /// Whether a group places calls: it is the tenant's and its persona has a
@@ -290,10 +307,11 @@ pub fn plan(t: &Topology, s: &Scenario, shard: Shard) -> Result<Work, ShardError
         .flatten()
         .collect::<std::collections::BTreeSet<_>>();
     if busy.len() > 1
-        && let Some(link) = coupling_link(t)
+        && let Some((link, why)) = coupling_link(t)
     {
         return Err(ShardError::Coupled {
             link: t.link(link).name.clone(),
+            why,
             replications: r,
             shards: shard.count,
         });

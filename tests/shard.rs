@@ -288,22 +288,29 @@ fn a_sweep_through_gnu_parallel_matches_the_single_machine_runs() {
 }
 
 #[test]
-fn a_split_by_user_groups_is_exact_where_no_link_couples_the_shards() {
-    // online: no bandwidth policy anywhere. Two replications in five shards
-    // split by groups (three calling groups; two shards run none).
+fn a_split_by_user_groups_is_refused_where_quality_couples_the_shards() {
+    // online: no bandwidth policy anywhere, but every call's predicted
+    // quality reads the load on the Microsoft network's links, which calls
+    // placed by groups in different shards share.
     let f = Fixture::new("online", |s| s);
-    let args = ["run", "t.toml", "s.toml", "--replications", "2"];
-    let mut whole = args.to_vec();
-    whole.extend(["--out", "whole", "--quiet"]);
-    f.ok(&whole);
-    run_shards(&f, &args, "g", 5);
-    let part: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(f.path("g/part-0/partial.json")).unwrap()).unwrap();
-    assert_eq!(part["split"], "groups");
-    assert_eq!(part["work"]["replications"], serde_json::json!([0, 1]));
-    assert_eq!(part["work"]["groups"].as_array().unwrap().len(), 1);
-    merge(&f, "g", 5, "merged");
-    assert_same_dir(&f.path("whole"), &f.path("merged"));
+    f.callflow(&[
+        "run",
+        "t.toml",
+        "s.toml",
+        "--replications",
+        "2",
+        "--shard",
+        "1/5",
+        "--out",
+        "g",
+    ])
+    .assert()
+    .code(2)
+    .stderr(
+        predicate::str::contains("shard 1/5")
+            .and(predicate::str::contains("sets the queueing delay")),
+    );
+    assert!(!f.path("g").exists());
 }
 
 #[test]
