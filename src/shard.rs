@@ -1050,23 +1050,35 @@ mod tests {
     #[test]
     fn groups_are_dealt_largest_first_to_the_lightest_shard() {
         let st = study("online");
-        let mut s = st.scenario.clone();
-        s.replications = 1;
-        let share = |index| plan(&st.topology, &s, Shard { index, count: 2 }).unwrap();
-        let (a, b) = (share(0), share(1));
-        assert_eq!((a.split, a.replications.clone()), (Split::Groups, vec![0]));
+        let s = &st.scenario;
+        let owners = group_owners(s, 2);
+        let of = |index| -> Vec<GroupId> {
+            s.group_ids()
+                .filter(|g| owners[g.0 as usize] == Some(index))
+                .collect()
+        };
         // engineering (1200) first, then sales (800) to the empty shard,
         // then cafe-workers (60) to the lighter one.
-        assert_eq!(names(&s, &a.groups), ["engineering"]);
-        assert_eq!(names(&s, &b.groups), ["sales", "cafe-workers"]);
+        assert_eq!(names(s, &of(0)), ["engineering"]);
+        assert_eq!(names(s, &of(1)), ["sales", "cafe-workers"]);
+        // Two calling shards share the Microsoft network: refused.
+        let mut one = s.clone();
+        one.replications = 1;
+        let e = plan(&st.topology, &one, Shard { index: 0, count: 2 }).unwrap_err();
+        assert!(matches!(e, ShardError::Coupled { .. }));
     }
 
     #[test]
     fn a_policy_link_refuses_a_split_by_groups_but_not_by_replications() {
         let st = study("multi-site");
         let t = &st.topology;
-        assert_eq!(t.link(coupling_link(t).unwrap()).name, "chicago-wan");
-        assert!(coupling_link(&study("online").topology).is_none());
+        assert_eq!(t.link(coupling_link(t).unwrap().0).name, "chicago-wan");
+        // Without a policy, a Microsoft link couples the shards through
+        // the queueing delay in every call's predicted quality.
+        let online = study("online");
+        let (link, why) = coupling_link(&online.topology).unwrap();
+        assert_eq!(online.topology.link(link).segment, Segment::Microsoft);
+        assert!(why.contains("queueing delay"), "{why}");
         let mut s = st.scenario.clone();
         s.replications = 2;
         assert!(plan(t, &s, Shard { index: 1, count: 2 }).is_ok());
