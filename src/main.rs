@@ -179,6 +179,11 @@ enum Command {
         /// Worker threads (default: one per core).
         #[arg(long)]
         jobs: Option<usize>,
+        /// Write the synthetic enterprise's topology.toml and scenario.toml
+        /// into this directory instead of timing it (for sharded benchmarks:
+        /// scripts/bench-shards.sh).
+        #[arg(long, value_name = "DIR")]
+        write: Option<PathBuf>,
     },
     /// Run the baseline and some of the scenario's variants on common random
     /// numbers and report what each changes, with 95% confidence intervals.
@@ -326,7 +331,8 @@ fn main() -> ExitCode {
             hours,
             replications,
             jobs,
-        } => bench_command(users, sites, hours, replications, jobs),
+            write,
+        } => bench_command(users, sites, hours, replications, jobs, write),
         Command::Report { dir, out } => report_command(dir, out),
     };
     match result {
@@ -614,6 +620,7 @@ fn bench_command(
     hours: u32,
     replications: u32,
     jobs: Option<usize>,
+    write: Option<PathBuf>,
 ) -> Result<(), Failure> {
     use callflow::bench;
     use std::time::Instant;
@@ -627,6 +634,20 @@ fn bench_command(
         replications,
         ..callflow::synth::Enterprise::new(users, sites)
     };
+    if let Some(dir) = write {
+        let files = vec![
+            (
+                "topology.toml".to_string(),
+                enterprise.topology_toml().into_bytes(),
+            ),
+            (
+                "scenario.toml".to_string(),
+                enterprise.scenario_toml("topology.toml").into_bytes(),
+            ),
+        ];
+        return callflow::output::write_dir_atomic(&dir, &files)
+            .map_err(|e| Failure::Other(anyhow::anyhow!("writing {}: {e}", dir.display())));
+    }
     let fail = |e: bench::BenchError| Failure::Other(e.into());
     let start = Instant::now();
     let prepared = bench::prepare(enterprise).map_err(fail)?;
