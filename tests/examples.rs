@@ -242,7 +242,16 @@ fn assert_separate_pools(t: &Topology, isp: &str, inet_nat: &str, er_nat: &str, 
         .clone()
         .expect("the ISP link says what it advertises");
     assert_eq!(advertised, inet_pool);
-    assert_eq!(circuit(t, er).advertise, er_pool);
+    // Over the circuit: the ExpressRoute pool, and any untranslated IPv6
+    // prefixes, never the Internet pool.
+    let over_circuit = circuit(t, er).advertise.clone();
+    let v4: Vec<_> = over_circuit
+        .iter()
+        .filter(|p| p.addr().is_ipv4())
+        .cloned()
+        .collect();
+    assert_eq!(v4, er_pool);
+    assert!(over_circuit.iter().all(|p| !inet_pool.contains(p)));
 }
 
 // ----- online ------------------------------------------------------------------------
@@ -636,4 +645,29 @@ fn multi_site_circuit_and_its_variants() {
     assert_ne!(lon.advertise, circuit(two, "er-nyc").advertise);
     let london_isp = two.link(two.link_named("london-isp").unwrap());
     assert_eq!(london_isp.advertise, Some(vec![net("198.51.100.64/28")]));
+}
+
+/// Every probe of every example ends `ok`, except the ones written to show
+/// a failure. Regression: the multi-site IPv6 probe's replies had no route
+/// back (HQ's IPv6 prefix was not advertised over the circuit).
+#[test]
+fn every_example_probe_works_unless_it_is_meant_to_break() {
+    const MEANT_TO_BREAK: &[(&str, &str)] = &[("remote", "hotel-udp-to-edge")];
+    let mut broken = Vec::new();
+    for name in EXAMPLES {
+        let st = study(name);
+        let json = callflow::run::trace_json(&st.topology, &st.scenario).unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        for probe in doc["probes"].as_array().unwrap() {
+            let probe_name = probe["name"].as_str().unwrap();
+            let meant = MEANT_TO_BREAK.contains(&(name, probe_name));
+            for leg in probe["legs"].as_array().unwrap() {
+                let ok = leg["verdict"] == "ok";
+                if ok == meant {
+                    broken.push(format!("{name} {probe_name}: {}", leg["verdict"]));
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
 }
