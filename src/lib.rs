@@ -40,6 +40,11 @@
 //!   ExpressRoute communities), shipped as `data/microsoft-365-endpoints.toml`.
 //! - [`config`]: the files as written; [`validate`]: the one place raw
 //!   configuration becomes a [`model`].
+//! - [`net`]: the network plane: routing, NAT, firewalls, proxies, the
+//!   packet walk with its verdicts; [`ice`]: candidates, priorities and
+//!   checks walked through it; [`calls`]: homing, hosting, Edges, PSTN,
+//!   federation and broadcast as participant legs; [`trace`]: probes traced
+//!   for people (text) and machines (JSON).
 //! - [`render`]: drawings of the topology in the four segment lanes, and
 //!   traced paths over them.
 //! - [`report`]: one self-contained HTML page from a results directory.
@@ -49,9 +54,14 @@
 //! - [`sizing`]: ExpressRoute circuit tiers, headroom and the user's prices.
 //! - [`engine`]: simulated time's machinery (event queue, seeded streams) and
 //!   the workload: call arrivals drawn from a scenario.
+//! - [`metrics`]: the recorder, mergeable per-replication partials and
+//!   summary.json; [`stats`]: Erlang B, confidence intervals, histograms.
+//! - [`run`]: `callflow run` (a study simulated into a results directory);
+//!   [`compare`]: baseline and variants on common random numbers;
+//!   [`shard`]: runs split into shards and merged back byte for byte.
 //! - [`output`]: result files written whole or not at all.
 //! - [`synth`]: synthetic enterprises of any size, as topology and scenario
-//!   TOML; [`bench`]: `callflow bench`, the engine timed on one.
+//!   TOML; [`bench`](mod@bench): `callflow bench`, the engine timed on one.
 //!
 //! # Design decisions
 //!
