@@ -478,6 +478,11 @@ fn run_command(
             "error: --jobs must be at least 1\n".into(),
         ));
     }
+    if request.replications == Some(0) {
+        return Err(Failure::Invalid(
+            "error: --replications must be at least 1\n".into(),
+        ));
+    }
     let result = callflow::run::run(&study, &request).map_err(|e| match e {
         callflow::run::RunError::NoVariant(_) => Failure::Invalid(format!("error: {e}\n")),
         other => Failure::Other(other.into()),
@@ -521,6 +526,11 @@ fn shard_command(
 ) -> Result<(), Failure> {
     use callflow::shard::{self, Shard};
     let invalid = |e: shard::ShardError| Failure::Invalid(format!("error: {e}\n"));
+    if request.replications == Some(0) {
+        return Err(Failure::Invalid(
+            "error: --replications must be at least 1\n".into(),
+        ));
+    }
     let which = if spec == "auto" {
         Shard::from_env(|k| std::env::var(k).ok(), shards).map_err(invalid)?
     } else if shards.is_some() {

@@ -440,6 +440,33 @@ fn a_results_directory_that_cannot_be_written_leaves_nothing() {
     assert_eq!(std::fs::read(&blocker).unwrap(), b"keep");
 }
 
+/// Regression: `run --replications 0` used to write a results directory of
+/// nothing; it is invalid input now, as it is for `compare`.
+#[test]
+fn zero_replications_is_invalid_input_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("results");
+    Command::cargo_bin("callflow")
+        .unwrap()
+        .current_dir(root())
+        .args([
+            "run",
+            "topologies/tests/erlang-b.toml",
+            "scenarios/tests/erlang-b.toml",
+            "--replications",
+            "0",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "--replications must be at least 1",
+        ));
+    assert!(!out.exists());
+}
+
 // ----- the step budget -----------------------------------------------------------
 
 #[test]
