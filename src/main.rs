@@ -473,16 +473,7 @@ fn run_command(
     report: bool,
 ) -> Result<(), Failure> {
     let study = validate::load_study(&topology, &scenario)?;
-    if request.jobs == Some(0) {
-        return Err(Failure::Invalid(
-            "error: --jobs must be at least 1\n".into(),
-        ));
-    }
-    if request.replications == Some(0) {
-        return Err(Failure::Invalid(
-            "error: --replications must be at least 1\n".into(),
-        ));
-    }
+    check_counts(request.jobs, request.replications)?;
     let result = callflow::run::run(&study, &request).map_err(|e| match e {
         callflow::run::RunError::NoVariant(_) => Failure::Invalid(format!("error: {e}\n")),
         other => Failure::Other(other.into()),
@@ -501,6 +492,21 @@ fn run_command(
             callflow::run::terminal_summary(&result.summary),
             dir.display()
         ))?;
+    }
+    Ok(())
+}
+
+/// Refuses a zero `--jobs` or `--replications`, which would run nothing.
+fn check_counts(jobs: Option<usize>, replications: Option<u32>) -> Result<(), Failure> {
+    for (flag, zero) in [
+        ("--jobs", jobs == Some(0)),
+        ("--replications", replications == Some(0)),
+    ] {
+        if zero {
+            return Err(Failure::Invalid(format!(
+                "error: {flag} must be at least 1\n"
+            )));
+        }
     }
     Ok(())
 }
@@ -526,11 +532,7 @@ fn shard_command(
 ) -> Result<(), Failure> {
     use callflow::shard::{self, Shard};
     let invalid = |e: shard::ShardError| Failure::Invalid(format!("error: {e}\n"));
-    if request.replications == Some(0) {
-        return Err(Failure::Invalid(
-            "error: --replications must be at least 1\n".into(),
-        ));
-    }
+    check_counts(request.jobs, request.replications)?;
     let which = if spec == "auto" {
         Shard::from_env(|k| std::env::var(k).ok(), shards).map_err(invalid)?
     } else if shards.is_some() {
@@ -541,11 +543,6 @@ fn shard_command(
         spec.parse::<Shard>().map_err(invalid)?
     };
     let study = validate::load_study(&topology, &scenario)?;
-    if request.jobs == Some(0) {
-        return Err(Failure::Invalid(
-            "error: --jobs must be at least 1\n".into(),
-        ));
-    }
     let ran = shard::run_shard(&study, &request, which).map_err(|e| {
         if e.is_invalid_input() {
             Failure::Invalid(format!("error: shard {which}: {e}\n"))
@@ -691,16 +688,7 @@ fn compare_command(
 ) -> Result<(), Failure> {
     use callflow::compare::{CompareError, compare, terminal_table};
     let study = validate::load_study(&topology, &scenario)?;
-    if request.jobs == Some(0) {
-        return Err(Failure::Invalid(
-            "error: --jobs must be at least 1\n".into(),
-        ));
-    }
-    if request.replications == Some(0) {
-        return Err(Failure::Invalid(
-            "error: --replications must be at least 1\n".into(),
-        ));
-    }
+    check_counts(request.jobs, request.replications)?;
     let result = compare(&study, &request).map_err(|e| match e {
         CompareError::NoVariant { .. } | CompareError::NoVariants { .. } => {
             Failure::Invalid(format!("error: {e}\n"))
