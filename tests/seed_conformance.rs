@@ -9,9 +9,9 @@
 //! segments the traced flows and the ICE-negotiated media crossed.
 //!
 //! Where the document contradicts itself the tests follow the mechanism its
-//! prose describes; docs/seed-discrepancies.md quotes both passages. Rows on
-//! which the model still disagrees with the document are `#[ignore]`d with
-//! the reason; run them with `cargo test --test seed_conformance -- --ignored`.
+//! prose describes; docs/seed-discrepancies.md quotes both passages. No row
+//! is ignored: where the document's one column stands for two outcomes, each
+//! has its own probe under the condition that produces it.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -256,39 +256,34 @@ fn hybrid_p2p_online_and_onprem_inside_only_online_signals_to_the_cloud() {
 }
 
 /// The Hybrid federated row's media "depends whether online or on-premises
-/// edge server is used". With fabrikam, whose firewall lets its users reach
-/// only Microsoft, ICE can only win through the Online Edge: ExpressRoute.
+/// edge server is used". Which Edge is used is which relay hears a client
+/// from an address that client offered, since a relay admits only the
+/// peers its owner sent to (MS-TURN's implicit permissions). In the annex,
+/// on our own public addresses that the ExpressRoute NAT exempts, our
+/// client's host address is what the partner's relay on the Online Edge
+/// hears: one relay, the Online Edge, over our circuit.
 #[test]
-#[ignore = "model disagrees: in a peer-to-peer call each client allocates only on its own \
-            organization's Edge, so the on-prem client offers its host address and sfb-edge's \
-            relays but no reflexive address; fabrikam's relay on the Online Edge grants no TURN \
-            permission to the ExpressRoute NAT address (198.51.100.26) the client's direct checks \
-            arrive from, and ICE settles on relay-relay through sfb-edge, whose leg from the client \
-            is local (docs/seed-discrepancies.md, section 8)"]
 fn hybrid_p2p_federated_through_the_online_edge_is_expressroute() {
     let s = seed("hybrid");
     let p = probe(&s, "hybrid-p2p-federated-online-edge");
     assert_rows(
         &p,
         &[
-            row("onprem-users", "local", "ExpressRoute"),
+            row("annex-users", "local", "ExpressRoute"),
             row("fabrikam-users", "ExpressRoute", "ExpressRoute"),
         ],
     );
-    assert_eq!(relays(&p, "onprem-users"), ["us-east-online-edge"]);
+    assert_eq!(relays(&p, "annex-users"), ["us-east-online-edge"]);
+    assert_eq!(leg(&p, "annex-users").media_path, "relay");
 }
 
-/// The other outcome of the same row: adatum's firewall also lets its users
-/// out to other companies' Edges, so the pair through our on-prem Edge (one
-/// relay, above relay-relay in priority) can win: the partner's media
-/// reaches it over the Internet, and our user's leg to its own Edge stays
-/// inside (docs/seed-discrepancies.md, "one media column for two legs").
+/// The other outcome of the same row: adatum's users, on public addresses of
+/// their own, may reach other companies' Edges, so our on-prem Edge hears
+/// them from the address they offered and the pair through it (one relay,
+/// above relay-relay in priority) wins: the partner's media reaches it over
+/// the Internet, and our user's leg to its own Edge stays inside
+/// (docs/seed-discrepancies.md, "one media column for two legs").
 #[test]
-#[ignore = "model disagrees: adatum's checks to sfb-edge's relay leave by its Internet NAT \
-            (192.0.2.80), but its only reflexive address is its ExpressRoute NAT address \
-            (198.18.12.10, learned from the Online Edge over its circuit), so sfb-edge grants no \
-            TURN permission for them, and ICE settles on relay-relay through both Edges with \
-            adatum's leg over ExpressRoute (docs/seed-discrepancies.md, section 8)"]
 fn hybrid_p2p_federated_through_the_onprem_edge_is_internet() {
     let s = seed("hybrid");
     let p = probe(&s, "hybrid-p2p-federated-onprem-edge");
@@ -301,6 +296,35 @@ fn hybrid_p2p_federated_through_the_onprem_edge_is_internet() {
     );
     assert_eq!(relays(&p, "onprem-users"), ["sfb-edge"]);
     assert_eq!(leg(&p, "onprem-users").media_path, "relay");
+}
+
+/// Neither condition: our client reaches the Online Edge only through the
+/// ExpressRoute NAT (an address it never offered) and fabrikam's users
+/// cannot reach our Edge at all, so only the relays can talk to each other:
+/// relay-relay through both Edges, which meet over our circuit (the Edge's
+/// /28 is advertised on it) while our user's own leg stays local
+/// (docs/seed-discrepancies.md, section 8).
+#[test]
+fn hybrid_p2p_federated_through_both_edges_when_neither_hears_the_other() {
+    let s = seed("hybrid");
+    let p = probe(&s, "hybrid-p2p-federated-both-edges");
+    assert_rows(
+        &p,
+        &[
+            row("onprem-users", "local", "local"),
+            row("fabrikam-users", "ExpressRoute", "ExpressRoute"),
+        ],
+    );
+    assert_eq!(leg(&p, "onprem-users").media_path, "relay-relay");
+    assert_eq!(
+        relays(&p, "onprem-users"),
+        ["sfb-edge", "us-east-online-edge"]
+    );
+    let route = route_segments(&s.topology, &p, 0);
+    assert!(
+        route.contains(&Segment::ExpressRoute) && !route.contains(&Segment::Internet),
+        "the Edges meet over the circuit, never the Internet: {route:?}"
+    );
 }
 
 /// The table gives ExpressRoute signaling for the on-prem user: joining, the
@@ -542,6 +566,7 @@ const ROWS: [(&str, &[&str]); 3] = [
             "hybrid-p2p-online-onprem",
             "hybrid-p2p-federated-online-edge",
             "hybrid-p2p-federated-onprem-edge",
+            "hybrid-p2p-federated-both-edges",
             "hybrid-conference-online",
             "hybrid-pstn",
             "example-onprem-conference",

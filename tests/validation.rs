@@ -707,6 +707,24 @@ fn prefixes_must_parse_and_have_no_host_bits_set() {
 }
 
 #[test]
+fn a_nat_exemption_is_checked_like_any_prefix() {
+    let text = edit(
+        TOPOLOGY,
+        &[(
+            "pool = [\"198.51.100.16/28\"]",
+            "pool = [\"198.51.100.16/28\"]\nexempt = [\"198.51.100.64/27\", \"198.51.100.65/27\"]",
+        )],
+    );
+    assert_eq!(
+        topology_problems(&text),
+        format!(
+            "{}: error: nat \"er-nat\": \"198.51.100.65/27\" has host bits set\n  help: write \"198.51.100.64/27\"\n",
+            at(T, &text, "\"198.51.100.65/27\""),
+        )
+    );
+}
+
+#[test]
 fn site_subnets_nat_pools_and_regions_must_not_overlap() {
     let text = edit(
         TOPOLOGY,

@@ -363,6 +363,9 @@ pub struct RawNat {
     /// source-NATed to the NAT's inside address, so replies come back through it.
     #[serde(default)]
     pub inbound_source_nat: bool,
+    /// Source prefixes it routes untranslated (NAT exemption).
+    #[serde(default)]
+    pub exempt: Vec<Spanned<String>>,
     /// The site it stands in (for drawing).
     pub site: Option<Name>,
 }

@@ -470,9 +470,17 @@ pub struct Nat {
     /// Whether inbound connections through a static mapping are also
     /// source-NATed (to a pool address), so replies come back through it.
     pub inbound_source_nat: bool,
+    /// Sources it routes as they are (a NAT exemption, or "identity NAT"):
+    /// public addresses of the owner's own that need no translation.
+    pub exempt: Vec<IpNet>,
 }
 
 impl Nat {
+    /// Whether packets from `ip` leave untranslated.
+    pub fn exempts(&self, ip: IpAddr) -> bool {
+        self.exempt.iter().any(|p| p.contains(&ip))
+    }
+
     /// Whether the NAT translates packets of this tuple's address family:
     /// only families its pool has addresses in (IPv6 usually passes
     /// untranslated).

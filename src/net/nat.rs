@@ -559,6 +559,16 @@ impl NatState {
                 effects: vec![refresh],
             };
         }
+        if nat.exempts(tuple.src.ip()) {
+            // Exempt: the source is routed as it is. A reply on a connection
+            // let in from outside still refreshes what conntrack remembers.
+            return match readmit {
+                Some(refresh) => NatVerdict::Track {
+                    effects: vec![refresh],
+                },
+                None => NatVerdict::Pass,
+            };
+        }
         let source = match self.source(nat, tuple.protocol, tuple.src, tuple.dst, now) {
             Ok(s) => s,
             Err(reason) => return NatVerdict::drop(reason),
@@ -1339,6 +1349,7 @@ mod tests {
             outside: vec![],
             static_mappings: vec![],
             inbound_source_nat: false,
+            exempt: vec![],
         }
     }
 
@@ -1659,6 +1670,33 @@ mod tests {
             out(&mut state, &nat, reply, idle),
             NatVerdict::Translate { .. }
         ));
+    }
+
+    #[test]
+    fn exempt_sources_leave_untranslated_and_their_peers_reach_them_as_they_are() {
+        let mut nat = preset("198.51.100.16/28", "port-restricted-cone");
+        nat.exempt = vec!["198.51.100.64/27".parse().unwrap()];
+        let mut state = NatState::default();
+        // An exempt host's own flow: routed as it is, no mapping taken.
+        let own = udp("198.51.100.74:50000", "52.112.1.10:3478");
+        let v = out(&mut state, &nat, own, at(0));
+        assert!(matches!(v, NatVerdict::Pass), "{v}");
+        assert_eq!(state.mappings(), 0);
+        // A peer (a relay) sending to the host's own address reaches it
+        // untranslated, and the host's answer leaves untranslated by the
+        // link the peer's packet came in on.
+        let peer = udp("52.112.1.10:3478", "198.51.100.74:50000");
+        let v = inbound(&mut state, &nat, peer, at(1));
+        assert_eq!(v.tuple_after(&peer), Some(peer));
+        let answer = peer.reversed();
+        assert_eq!(state.reply_link(&answer, at(2)), Some(wan()));
+        let v = out(&mut state, &nat, answer, at(2));
+        assert_eq!(v.tuple_after(&answer), Some(answer));
+        // Hosts outside the exemption are translated as ever.
+        let private = udp("10.20.0.10:50000", "52.112.1.10:3478");
+        let v = out(&mut state, &nat, private, at(3));
+        assert!(nat.pool[0].contains(&after(&v).src.ip()), "{v}");
+        assert_eq!(state.mappings(), 1);
     }
 
     #[test]

@@ -259,6 +259,9 @@ fn node_details(t: &Topology, node: &Node) -> String {
         }
         NodeKind::Nat(n) => {
             let _ = writeln!(s, "pool: {}", list(&n.pool));
+            if !n.exempt.is_empty() {
+                let _ = writeln!(s, "exempt (untranslated): {}", list(&n.exempt));
+            }
             let dependence =
                 |independent: bool, address_only: bool| match (independent, address_only) {
                     (true, _) => "endpoint-independent",

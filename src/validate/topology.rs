@@ -1038,6 +1038,11 @@ impl<'a> Builder<'a> {
                 static_mappings.push((public, private));
             }
         }
+        let exempt: Vec<IpNet> = n
+            .exempt
+            .iter()
+            .filter_map(|p| self.prefix(p, &label))
+            .collect();
         let mut originates = pool.clone();
         originates.extend(
             static_mappings
@@ -1053,6 +1058,7 @@ impl<'a> Builder<'a> {
                 outside: vec![],
                 static_mappings,
                 inbound_source_nat: n.inbound_source_nat,
+                exempt,
             }),
             Domain::Customer,
             Segment::Customer,
@@ -1350,7 +1356,15 @@ impl<'a> Builder<'a> {
             OrgKind::Online => {}
         }
         let circuit = match (&o.expressroute, home_region) {
-            (Some(er), _) => self.partner_circuit(o, er, built.router, domain, owner, &label),
+            (Some(er), _) => self.partner_circuit(
+                o,
+                er,
+                built.public_subnet,
+                built.router,
+                domain,
+                owner,
+                &label,
+            ),
             (None, _) => None,
         };
         self.organizations.push(Organization {
@@ -1464,10 +1478,15 @@ impl<'a> Builder<'a> {
         Some(node)
     }
 
+    /// A partner's own circuit, with its NAT for Microsoft peering. Users on
+    /// public addresses (`own_public`) pass that NAT untranslated and their
+    /// subnet is advertised on the circuit beside the pool.
+    #[allow(clippy::too_many_arguments)]
     fn partner_circuit(
         &mut self,
         o: &RawOrganization,
         er: &RawPartnerCircuit,
+        own_public: Option<IpNet>,
         router: NodeId,
         domain: Domain,
         owner: Owner,
@@ -1492,6 +1511,7 @@ impl<'a> Builder<'a> {
                 outside: vec![],
                 static_mappings: vec![],
                 inbound_source_nat: false,
+                exempt: own_public.into_iter().collect(),
             }),
             domain,
             Segment::Customer,
@@ -1561,7 +1581,7 @@ impl<'a> Builder<'a> {
             microsoft_edge: region,
             reach: vec![],
             route_filter,
-            advertise: vec![pool],
+            advertise: std::iter::once(pool).chain(own_public).collect(),
             qos: true,
             local_preference: 100,
             primary: LinkId(Default::default()),
@@ -1656,6 +1676,10 @@ impl<'a> Builder<'a> {
 
         let behaviour = self.nat_behaviour(&o.nat.cloned().unwrap_or_default(), o.label, &o.span);
         let pool: Vec<IpNet> = public.map(IpNet::from).into_iter().collect();
+        // Users on public addresses of their own are routed as they are: the
+        // NAT exempts them, and the Internet learns their subnet from the
+        // site that originates it.
+        let public_subnet = subnet.filter(|s| !is_private(s));
         let nat_name = format!("{}-nat", o.name);
         let nat = self.add_node(
             &nat_name,
@@ -1665,6 +1689,7 @@ impl<'a> Builder<'a> {
                 outside: vec![],
                 static_mappings: vec![],
                 inbound_source_nat: false,
+                exempt: public_subnet.into_iter().collect(),
             }),
             o.domain,
             o.lane,
@@ -1704,6 +1729,7 @@ impl<'a> Builder<'a> {
             firewall,
             router,
             nat,
+            public_subnet,
         }
     }
 
@@ -2810,6 +2836,8 @@ struct BuiltOutside {
     firewall: Option<NodeId>,
     router: NodeId,
     nat: NodeId,
+    /// The users' subnet when it is public: no NAT translates it.
+    public_subnet: Option<IpNet>,
 }
 
 /// A prefix as written, parsed (host bits may be set).
