@@ -42,13 +42,13 @@ use std::net::IpAddr;
 
 use crate::ice::{IceEndpoint, IceOptions, IceOutcome, MediaPathKind, negotiate};
 use crate::model::{
-    CodecProfile, ConferenceRule, Deployment, GroupId, Homing, NodeId, NodeKind, OrgId, OrgKind,
-    PathLabel, ProbeKind, Protocol, PstnRoute, RegionId, Scenario, ServerKind, Topology,
+    CodecProfile, ConferenceRule, Deployment, GroupId, Homing, LinkId, NodeId, NodeKind, OrgId,
+    OrgKind, PathLabel, ProbeKind, Protocol, PstnRoute, RegionId, Scenario, ServerKind, Topology,
 };
 use crate::net::flow::{End, FlowSpec, FlowTrace, address_for, client_port, trace_flow};
 use crate::net::packet::TrafficClass;
 use crate::net::routing::Routing;
-use crate::net::walk::{NetState, Walk};
+use crate::net::walk::{NetState, Walk, came_back_another_way};
 use crate::time::{SimDuration, SimTime};
 
 /// A call to place: the call-shaped probe kinds.
@@ -141,8 +141,31 @@ pub struct MediaSummary {
     pub relays: Vec<NodeId>,
     /// `ok`, or why there is no media.
     pub verdict: String,
-    /// The participant's own leg, each way.
+    /// The participant's own leg as it sends: from its client to the first
+    /// relay, or to the peer.
     pub walks: Vec<Walk>,
+    /// The same leg as it receives: what comes back to its client.
+    pub return_walks: Vec<Walk>,
+}
+
+impl MediaSummary {
+    /// Whether the participant's media comes back by other links than it
+    /// leaves by: asymmetric routing, which a stateful firewall or a NAT
+    /// on only one of the two paths breaks.
+    pub fn asymmetric(&self) -> bool {
+        if self.return_walks.is_empty() {
+            return false;
+        }
+        let out: Vec<LinkId> = self.walks.iter().flat_map(|w| w.links()).collect();
+        let back: Vec<LinkId> = self
+            .return_walks
+            .iter()
+            .rev()
+            .flat_map(|w| w.links())
+            .collect();
+        let delivered = self.return_walks.iter().all(|w| w.delivered());
+        came_back_another_way(&out, &back, delivered)
+    }
 }
 
 impl CallTrace {
@@ -162,6 +185,7 @@ impl CallTrace {
                 }
                 .to_string(),
                 walks: flow.legs.iter().map(|l| l.forward.clone()).collect(),
+                return_walks: flow.legs.iter().filter_map(|l| l.back.clone()).collect(),
             },
             MediaVia::Ice {
                 negotiation,
@@ -170,10 +194,10 @@ impl CallTrace {
                 let ice = &self.negotiations[*negotiation];
                 match (&ice.nominated, &ice.route) {
                     (Some(n), Some(route)) => {
-                        let own = if *controlling {
-                            route.forward.first()
+                        let (own, own_back) = if *controlling {
+                            (route.forward.first(), route.back.last())
                         } else {
-                            route.back.first()
+                            (route.back.first(), route.forward.last())
                         };
                         let segments = own
                             .map(|w| w.segments(t).collect::<Vec<_>>())
@@ -185,6 +209,7 @@ impl CallTrace {
                             relays: route.relays.clone(),
                             verdict: "ok".into(),
                             walks: own.into_iter().cloned().collect(),
+                            return_walks: own_back.into_iter().cloned().collect(),
                         }
                     }
                     _ => MediaSummary {
@@ -194,6 +219,7 @@ impl CallTrace {
                         relays: vec![],
                         verdict: format!("no working pair: {}", failure_reason(ice)),
                         walks: vec![],
+                        return_walks: vec![],
                     },
                 }
             }

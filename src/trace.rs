@@ -251,6 +251,15 @@ fn write_call(out: &mut String, t: &Topology, call: &CallTrace) {
                 for w in &m.walks {
                     let _ = writeln!(out, "      {}", walk_names(t, w));
                 }
+                if m.asymmetric() {
+                    let back: Vec<String> =
+                        m.return_walks.iter().map(|w| walk_names(t, w)).collect();
+                    let _ = writeln!(
+                        out,
+                        "      asymmetric: media comes back by {}",
+                        back.join(", ")
+                    );
+                }
                 if m.verdict != "ok" {
                     let _ = writeln!(out, "      ✗ {}", m.verdict);
                 }
@@ -737,7 +746,15 @@ fn call_json(t: &Topology, call: &CallTrace) -> Vec<LegJson> {
                     .unwrap_or_default(),
                 verdict,
                 hops,
-                return_hops: vec![],
+                return_hops: media
+                    .as_ref()
+                    .map(|m| {
+                        m.return_walks
+                            .iter()
+                            .flat_map(|w| hops_json(t, w))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
                 flow: leg
                     .media
                     .as_ref()
@@ -747,8 +764,18 @@ fn call_json(t: &Topology, call: &CallTrace) -> Vec<LegJson> {
                 category: String::new(),
                 proxy: None,
                 segments,
-                return_segments: vec![],
-                asymmetric: false,
+                return_segments: media
+                    .as_ref()
+                    .map(|m| {
+                        dedup(
+                            &m.return_walks
+                                .iter()
+                                .flat_map(|w| w.segments(t))
+                                .collect::<Vec<_>>(),
+                        )
+                    })
+                    .unwrap_or_default(),
+                asymmetric: media.as_ref().is_some_and(|m| m.asymmetric()),
                 drop_at: None,
                 signaling_hops,
                 ice,

@@ -187,3 +187,88 @@ fn the_documented_tables_are_read_by_object() {
     assert_eq!(d.len(), 1);
     assert_eq!(d["a"], BTreeSet::from(["x".to_string()]));
 }
+
+/// Lesson A with stateless firewalls that let the reply in: nothing drops
+/// the media any more, but it still leaves over the circuit and comes back
+/// over the Internet. A call's leg must say so (`asymmetric`, and the
+/// return hops and segments), not only a flow probe's.
+#[test]
+fn a_call_whose_media_comes_back_another_way_is_asymmetric() {
+    let lesson = root().join("topologies/teaching/asymmetric-a.toml");
+    let mut topology = std::fs::read_to_string(&lesson).unwrap();
+    for fw in ["inet-fw", "er-fw"] {
+        let rule = format!(
+            "name = \"{fw}\"\nsite = \"office\"\nrule = [{{ action = \"allow\", src = \"198.51.100.0/28\", note = \"the office's NAT pool goes out\" }}]"
+        );
+        assert!(topology.contains(&rule), "{fw} as the lesson writes it");
+        topology = topology.replace(
+            &rule,
+            &format!(
+                "name = \"{fw}\"\nsite = \"office\"\nstateful = false\nrule = [{{ action = \"allow\", src = \"198.51.100.0/28\" }}, {{ action = \"allow\", dst = \"198.51.100.0/28\" }}]"
+            ),
+        );
+    }
+    topology = topology.replace(
+        "  { kind = \"registrar\", address = \"52.112.2.10\" },",
+        "  { kind = \"registrar\", address = \"52.112.2.10\" },\n  { kind = \"conferencing\", address = \"52.112.3.10\" },",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("topology.toml"), topology).unwrap();
+    let scenario = dir.path().join("scenario.toml");
+    std::fs::write(
+        &scenario,
+        "name = \"asymmetric-call\"\ntopology = \"topology.toml\"\n\n\
+         [[group]]\nname = \"staff\"\nat = \"office\"\ncount = 100\n\n\
+         [[probe]]\nname = \"meeting\"\nkind = \"conference\"\norganizer = \"staff\"\nparticipants = [\"staff\"]\n",
+    )
+    .unwrap();
+    let doc = trace_json(&scenario);
+    let leg = &doc["probes"][0]["legs"][0];
+    assert_eq!(leg["participant"], "staff");
+    assert_eq!(leg["media"], "ExpressRoute");
+    assert_eq!(leg["verdict"], "ok");
+    assert_eq!(leg["asymmetric"], true);
+    let words = |field: &str| -> Vec<String> {
+        leg[field]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(words("segments"), ["customer", "expressroute", "microsoft"]);
+    assert_eq!(
+        words("return_segments"),
+        ["microsoft", "internet", "customer"]
+    );
+    let back: Vec<&str> = leg["return_hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["node"].as_str().unwrap())
+        .collect();
+    assert_eq!(back.first(), Some(&"us-east-online-edge"));
+    assert!(
+        back.contains(&"inet-fw") && !back.contains(&"er-fw"),
+        "{back:?}"
+    );
+    assert_eq!(back.last(), Some(&"office"));
+}
+
+/// The online example's relayed and NATed calls come back the way they went.
+#[test]
+fn a_call_whose_media_comes_back_the_same_way_is_not_asymmetric() {
+    let doc = trace_json(&root().join("scenarios/online.toml"));
+    let legs: Vec<&Value> = doc["probes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["legs"].as_array().unwrap())
+        .filter(|l| l["media_path"] != "none" && l["media_path"] != "direct")
+        .collect();
+    assert!(!legs.is_empty());
+    for leg in legs {
+        assert_eq!(leg["asymmetric"], false, "{leg}");
+        assert!(!leg["return_hops"].as_array().unwrap().is_empty(), "{leg}");
+    }
+}

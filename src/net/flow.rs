@@ -18,7 +18,9 @@ use std::net::{IpAddr, SocketAddr};
 
 use super::packet::{Direction, FiveTuple, TrafficClass};
 use super::routing::Routing;
-use super::walk::{DropReason, DropText, NetState, Outcome, Walk, walk_from};
+use super::walk::{
+    DropReason, DropText, NetState, Outcome, Walk, came_back_another_way, walk_from,
+};
 use crate::endpoints::Category;
 use crate::model::{
     LinkId, NodeId, NodeKind, PacAction, PacId, PacMatch, PathLabel, Protocol, Segment, Topology,
@@ -248,11 +250,11 @@ impl FlowTrace {
     /// Whether a reply came back by other links than the packet went.
     pub fn asymmetric(&self) -> bool {
         self.legs.iter().any(|leg| match &leg.back {
-            Some(back) => {
-                let mut fwd: Vec<LinkId> = leg.forward.links().collect();
-                fwd.reverse();
-                fwd != back.links().collect::<Vec<_>>()
-            }
+            Some(back) => came_back_another_way(
+                &leg.forward.links().collect::<Vec<_>>(),
+                &back.links().collect::<Vec<_>>(),
+                back.delivered(),
+            ),
             None => false,
         })
     }

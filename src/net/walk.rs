@@ -199,6 +199,20 @@ impl Walk {
     }
 }
 
+/// Whether a reply came back by other links than its request went:
+/// `request` and `reply` are the links each crossed, in order. A reply
+/// dropped on its way counts only if it had already left the request's
+/// path (one with no route back at all has taken no other way).
+pub fn came_back_another_way(request: &[LinkId], reply: &[LinkId], delivered: bool) -> bool {
+    let mut expected = request.to_vec();
+    expected.reverse();
+    if delivered {
+        expected != reply
+    } else {
+        !expected.starts_with(reply)
+    }
+}
+
 /// Walks one packet from `start`. Elements' state in `state` is read and
 /// updated as the packet passes.
 pub fn walk(
@@ -543,5 +557,28 @@ impl fmt::Display for DropText<'_> {
             DropReason::NotAForwarder => write!(f, "{at} is a host and does not forward"),
             DropReason::LinkDown { link } => write!(f, "link {} is down", t.link(*link).name),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::came_back_another_way as other;
+    use crate::model::LinkId;
+
+    fn l(i: usize) -> LinkId {
+        LinkId(petgraph::graph::EdgeIndex::new(i))
+    }
+
+    #[test]
+    fn a_reply_is_asymmetric_only_once_it_leaves_the_requests_path() {
+        let request = [l(1), l(2), l(3)];
+        assert!(!other(&request, &[l(3), l(2), l(1)], true));
+        assert!(other(&request, &[l(4), l(2), l(1)], true));
+        // Dropped on the way back: only a divergence before the drop counts.
+        assert!(!other(&request, &[], false));
+        assert!(!other(&request, &[l(3)], false));
+        assert!(other(&request, &[l(4)], false));
+        // Delivered over no links at all is not the way the request went.
+        assert!(other(&request, &[], true));
     }
 }
