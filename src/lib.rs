@@ -52,8 +52,10 @@
 //! - [`quality`]: the E-model, Microsoft's targets and CQD's rules;
 //!   [`queueing`]: the load-dependent delay and loss of a link per QoS class.
 //! - [`sizing`]: ExpressRoute circuit tiers, headroom and the user's prices.
-//! - [`engine`]: simulated time's machinery (event queue, seeded streams) and
-//!   the workload: call arrivals drawn from a scenario.
+//! - [`engine`]: simulated time's machinery (event queue, seeded streams),
+//!   the workload (call arrivals drawn from a scenario), path resolution
+//!   cached per endpoint class and resolved ahead on every thread, call
+//!   admission control and the event loop.
 //! - [`metrics`]: the recorder, mergeable per-replication partials and
 //!   summary.json; [`stats`]: Erlang B, confidence intervals, histograms.
 //! - [`run`]: `callflow run` (a study simulated into a results directory);

@@ -339,6 +339,21 @@ fn cached_and_uncached_resolution_give_identical_runs_on_every_example() {
     }
 }
 
+/// With more than one thread, two-party media is resolved ahead in
+/// parallel: the same runs, and exactly the pieces the simulation asks for.
+#[test]
+fn resolving_ahead_changes_no_result_and_resolves_only_what_is_asked() {
+    for (topology, scenario) in examples() {
+        let name = scenario.file_stem().unwrap().to_string_lossy().into_owned();
+        let (t, s) = small_example(&topology, &scenario);
+        let alone = engine::run(&t, &s, &options(1)).unwrap();
+        let ahead = engine::run(&t, &s, &options(2)).unwrap();
+        assert_eq!(alone.resolved, ahead.resolved, "{name}: pieces resolved");
+        assert_eq!(alone.counters, ahead.counters, "{name}: counters");
+        assert_eq!(alone.partials, ahead.partials, "{name}: partials");
+    }
+}
+
 // ----- determinism, through the binary -------------------------------------------
 
 fn run_cli(out: &Path, extra: &[&str]) {

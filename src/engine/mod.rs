@@ -4,10 +4,11 @@
 //! pending events ([`queue`]), the seeded random streams every stochastic
 //! choice draws from ([`rng`]), the calls a replication places ([`call`],
 //! drawn by [`workload`]), path resolution cached per endpoint class
-//! ([`resolve`]), call admission control ([`cac`]) and the event loop of one
-//! replication ([`sim`]). [`run`] ties them together: it builds the routing
-//! state of every failure epoch, runs the replications in parallel on a
-//! rayon pool of `jobs` threads, and returns their partial results in
+//! ([`resolve`]), two-party media resolved ahead in parallel (`prefetch`),
+//! call admission control ([`cac`]) and the event loop of one replication
+//! ([`sim`]). [`run`] ties them together: it builds the routing state of
+//! every failure epoch, resolves ahead, runs the replications in parallel
+//! on a rayon pool of `jobs` threads, and returns their partial results in
 //! replication order, so the outcome is the same for any thread count.
 //!
 //! Leaves out output: [`crate::metrics`] summarizes partials and writes files.
@@ -15,6 +16,7 @@
 pub mod cac;
 pub mod call;
 pub mod path_quality;
+mod prefetch;
 pub mod queue;
 pub mod resolve;
 pub mod rng;
@@ -154,6 +156,9 @@ fn run_resolving(
         .num_threads(jobs)
         .build()
         .map_err(|_| RunError::Threads(jobs))?;
+    if caching && pool.current_num_threads() > 1 {
+        pool.install(|| prefetch::two_party(&world, &reps));
+    }
     let results: Vec<Result<(Partial, Counters), SimError>> = pool.install(|| {
         reps.par_iter()
             .map(|&r| replicate(&world, r, &|secs| bar.inc(secs)))
