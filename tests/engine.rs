@@ -354,6 +354,42 @@ fn resolving_ahead_changes_no_result_and_resolves_only_what_is_asked() {
     }
 }
 
+// ----- link failures ------------------------------------------------------------------
+
+/// Regression: a call moved off a failed circuit used to lose its signaling
+/// keepalives for the rest of the call (only its media was restarted). The
+/// customer network carries every call's signaling whichever way it leaves,
+/// so with the failure moving calls rather than dropping them, its
+/// signaling bytes must be those of the same day without the failure.
+#[test]
+fn calls_moved_by_a_failure_keep_their_signaling() {
+    let st = study("topologies/multi-site.toml", "scenarios/multi-site.toml");
+    let (t, mut s) = (st.topology, st.scenario);
+    s.replications = 1;
+    for g in &mut s.groups {
+        g.count = (g.count / 10).max(1);
+    }
+    assert!(!s.failures.is_empty(), "the example fails its circuit");
+    let with = engine::run(&t, &s, &options(2)).unwrap();
+    assert!(with.counters[0].moved_by_failure > 0, "calls were moved");
+    let signaling = |s: &Scenario, out: &RunOutput| {
+        summarize(&t, s, &out.partials)
+            .unwrap()
+            .segments
+            .customer
+            .by_class["signaling"]
+            .bytes
+    };
+    let moved = signaling(&s, &with);
+    s.failures.clear();
+    let without = engine::run(&t, &s, &options(2)).unwrap();
+    let steady = signaling(&s, &without);
+    assert!(
+        (moved / steady - 1.0).abs() < 0.002,
+        "signaling bytes in the customer network: {moved} with the failure, {steady} without"
+    );
+}
+
 // ----- determinism, through the binary -------------------------------------------
 
 fn run_cli(out: &Path, extra: &[&str]) {

@@ -871,12 +871,12 @@ impl<'w, 'a> Sim<'w, 'a> {
                     .any(|s| s.stream.hops.iter().any(|(l, _)| changed.contains(l)))
             });
             if crosses {
-                self.move_call(now, i as u32);
+                self.move_call(now, i as u32, &changed);
             }
         }
     }
 
-    fn move_call(&mut self, now: SimTime, call: u32) {
+    fn move_call(&mut self, now: SimTime, call: u32, changed: &BTreeSet<LinkId>) {
         let Some(c) = self.calls[call as usize].clone() else {
             return;
         };
@@ -884,6 +884,11 @@ impl<'w, 'a> Sim<'w, 'a> {
         for (who, leg) in c.legs.iter().enumerate() {
             let Some(leg) = leg else { continue };
             let g = c.request.participants[who].group;
+            let (signaling, media): (Vec<Active>, Vec<Active>) = leg
+                .streams
+                .iter()
+                .cloned()
+                .partition(|s| s.stream.class == TrafficClass::Signaling);
             let fresh: Option<Media> = match (kind, &c.host) {
                 (CallKind::PeerToPeer | CallKind::Federated, _) => {
                     let b = c.request.participants[1].group;
@@ -892,10 +897,10 @@ impl<'w, 'a> Sim<'w, 'a> {
                 (_, Some(h)) => self.media(Key::ToHost(g, h.clone(), vec![])).ok(),
                 (_, None) => self.media(Key::Broadcast(g)).ok(),
             };
-            self.stop_streams(now, &leg.streams);
+            self.stop_streams(now, &media);
             let profile = self.profile(g);
             // Media is the leg's first stream; its reason carries over.
-            let reason = leg.streams.first().map_or(Reason::Other, |s| s.reason);
+            let reason = media.first().map_or(Reason::Other, |s| s.reason);
             let streams = match &fresh {
                 Some(m) if matches!(kind, CallKind::PeerToPeer | CallKind::Federated) => {
                     self.two_way_streams(profile, kind, m, &c.request)
@@ -903,17 +908,61 @@ impl<'w, 'a> Sim<'w, 'a> {
                 Some(m) => self.hosted_streams(profile, kind, m, &c.request),
                 None => vec![],
             };
-            let streams = tagged(streams, reason);
+            let mut streams = tagged(streams, reason);
             if streams.is_empty() {
+                self.stop_streams(now, &signaling);
                 self.counters.dropped_by_failure += 1;
             } else {
                 self.counters.moved_by_failure += 1;
                 self.start_streams(now, &streams);
+                streams.extend(self.follow_signaling(now, &c, who, reason, signaling, changed));
             }
             if let Some(cc) = self.calls[call as usize].as_mut() {
                 cc.legs[who] = (!streams.is_empty()).then_some(Leg { streams });
             }
         }
+    }
+
+    /// A moved leg's signaling keepalives. Those clear of the changed links
+    /// carry on; if any crosses one, the leg's signaling is resolved again
+    /// under the new routing, each flow counted under the reason it was
+    /// (a two-party call's under each party's own, a hosted leg's under
+    /// its media's `reason`). Signaling that no longer resolves stops.
+    fn follow_signaling(
+        &mut self,
+        now: SimTime,
+        c: &Call,
+        who: usize,
+        reason: Reason,
+        streams: Vec<Active>,
+        changed: &BTreeSet<LinkId>,
+    ) -> Vec<Active> {
+        let crosses = |s: &Active| s.stream.hops.iter().any(|(l, _)| changed.contains(l));
+        if !streams.iter().any(crosses) {
+            return streams;
+        }
+        self.stop_streams(now, &streams);
+        let kind = c.request.kind;
+        let g = c.request.participants[who].group;
+        let keys: Vec<(Key, Reason)> = match (kind, &c.host) {
+            (CallKind::PeerToPeer | CallKind::Federated, _) => c
+                .request
+                .participants
+                .iter()
+                .map(|p| (Key::Signaling(p.group), self.reason(kind, &[p.group])))
+                .collect(),
+            (CallKind::Pstn, _) => vec![(Key::Signaling(g), reason)],
+            (_, Some(h)) => vec![(Key::ConferenceSignaling(g, h.clone()), reason)],
+            (_, None) => vec![],
+        };
+        let mut out = Vec::new();
+        for (key, reason) in keys {
+            if let Ok(paths) = self.signaling(key) {
+                out.extend(tagged(self.signaling_streams(&paths), reason));
+            }
+        }
+        self.start_streams(now, &out);
+        out
     }
 }
 
