@@ -419,7 +419,7 @@ fn write_walk(out: &mut String, t: &Topology, w: &Walk) {
                 "          route {} via {}: {}",
                 r.prefix,
                 t.link(l).name,
-                r.why
+                r.why(t)
             );
         }
         if let Some(l) = hop.left_by {
@@ -877,7 +877,7 @@ fn hop_json(t: &Topology, h: &Hop, end: Option<&Outcome>) -> HopJson {
             },
             local_pref: r.local_pref,
             cost: r.cost,
-            why: r.why.clone(),
+            why: r.why(t),
         }),
         decisions: h.decisions.iter().map(|d| d.to_string()).collect(),
         result: match end {

@@ -19,10 +19,10 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::firewall::{FirewallDrop, FirewallEffect, FirewallState, FirewallVerdict};
-use super::nat::{NatDrop, NatState, NatVerdict};
+use super::firewall::{FirewallDrop, FirewallEffect, FirewallState, FirewallVerdict, PassReason};
+use super::nat::{NatDrop, NatState, NatVerdict, Rewrite};
 use super::packet::{Direction, FiveTuple};
-use super::routing::{NextHop, RouteSource, Routing, SourceText};
+use super::routing::{Beaten, NextHop, RouteSource, Routing, SourceText};
 use crate::model::{LinkId, NodeId, NodeKind, Segment, Topology};
 use crate::time::SimTime;
 
@@ -62,19 +62,50 @@ pub struct RouteStep {
     pub local_pref: u32,
     /// Its cost.
     pub cost: u32,
-    /// Why it won, in words.
-    pub why: String,
+    /// The next longest prefix that also matched, which it beat.
+    pub shorter: Option<IpNet>,
+    /// The runner-up for the same prefix, if any.
+    pub beat: Option<Beaten>,
+}
+
+impl RouteStep {
+    /// Why it won, in words: where it came from, the longest match, and
+    /// what it beat. Written only when asked (the engine never asks), so
+    /// walking stays free of text.
+    pub fn why(&self, t: &Topology) -> String {
+        let mut why = SourceText {
+            topology: t,
+            source: self.source,
+        }
+        .to_string();
+        if let Some(shorter) = self.shorter {
+            why.push_str(&format!("; longest match (beats {shorter})"));
+        }
+        if let Some(b) = &self.beat {
+            why.push_str(&format!(
+                "; won on {} over {} (local-pref {}, cost {})",
+                b.on,
+                SourceText {
+                    topology: t,
+                    source: b.source
+                },
+                b.local_pref,
+                b.cost
+            ));
+        }
+        why
+    }
 }
 
 /// Something an element decided at a hop.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
     /// A firewall let the packet through.
-    Allowed(String),
+    Allowed(PassReason),
     /// A firewall opened a session for the flow.
     SessionOpened,
     /// A NAT rewrote the packet.
-    Translated(String),
+    Translated(Rewrite),
     /// The element's own traffic leaves by a fixed link (a proxy's egress).
     Egress(String),
     /// A reply leaves by the link its connection came in by, not by the
@@ -363,7 +394,7 @@ fn step(
                 return done(hop, Next::Drop(DropReason::Firewall(reason)));
             }
             FirewallVerdict::Pass { why, effect } => {
-                hop.decisions.push(Decision::Allowed(why.to_string()));
+                hop.decisions.push(Decision::Allowed(why));
                 if let Some(effect) = effect {
                     if matches!(effect, FirewallEffect::Open { .. }) {
                         hop.decisions.push(Decision::SessionOpened);
@@ -395,8 +426,7 @@ fn step(
                 rewrite,
                 effects,
             } => {
-                hop.decisions
-                    .push(Decision::Translated(rewrite.to_string()));
+                hop.decisions.push(Decision::Translated(rewrite));
                 ns.apply(&effects, now);
                 hop.tuple_out = tuple;
             }
@@ -449,7 +479,8 @@ fn step(
                 source: route.source,
                 local_pref: route.local_pref,
                 cost: route.cost,
-                why: why_text(t, found),
+                shorter: found.covering.first().copied(),
+                beat: route.beat.clone(),
             });
             match route.next {
                 NextHop::Local => {
@@ -493,8 +524,7 @@ fn step(
                 rewrite,
                 effects,
             } => {
-                hop.decisions
-                    .push(Decision::Translated(rewrite.to_string()));
+                hop.decisions.push(Decision::Translated(rewrite));
                 ns.apply(&effects, now);
                 hop.tuple_out = tuple;
             }
@@ -502,32 +532,6 @@ fn step(
     }
     hop.left_by = Some(link);
     done(hop, Next::Forward(link))
-}
-
-/// Why a route won, in words: the longest match, and what it beat.
-fn why_text(t: &Topology, found: &super::routing::Lookup<'_>) -> String {
-    let route = found.route;
-    let mut why = SourceText {
-        topology: t,
-        source: route.source,
-    }
-    .to_string();
-    if let Some(shorter) = found.covering.first() {
-        why.push_str(&format!("; longest match (beats {shorter})"));
-    }
-    if let Some(b) = &route.beat {
-        why.push_str(&format!(
-            "; won on {} over {} (local-pref {}, cost {})",
-            b.on,
-            SourceText {
-                topology: t,
-                source: b.source
-            },
-            b.local_pref,
-            b.cost
-        ));
-    }
-    why
 }
 
 /// Describes a drop for people: `no session on hq-fw`.
