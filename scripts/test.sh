@@ -3,8 +3,9 @@
 #
 # Installs what the tests need when it is missing and the machine allows it
 # (GNU parallel for the sharded-sweep test, Chromium for the report test);
-# tests that need a missing tool say so and skip. Then checks formatting and
-# lints, and runs every test.
+# tests that need a missing tool say so and skip. Then checks formatting,
+# lints and the crate docs' links (the docs are the architecture's map),
+# and runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,4 +27,5 @@ install_if_missing chromium chromium
 
 cargo fmt --check
 cargo clippy --all-targets --quiet -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 cargo test --quiet

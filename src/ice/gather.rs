@@ -13,7 +13,7 @@
 //! Allocations are real walks, so they also open the NAT mappings and
 //! firewall sessions the relayed media later uses.
 //!
-//! Leaves out pairing and checking ([`crate::ice::negotiate`]).
+//! Leaves out pairing and checking ([`crate::ice::negotiate`](mod@crate::ice::negotiate)).
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};

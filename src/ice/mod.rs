@@ -7,10 +7,10 @@
 //! ways, through the same NATs and firewalls the media would meet, so a path
 //! works in the model exactly when the network lets it.
 //!
-//! - [`gather`]: host, server-reflexive and relayed candidates (UDP 3478
+//! - [`gather`](mod@gather): host, server-reflexive and relayed candidates (UDP 3478
 //!   and TCP 443 on each Edge the endpoint is provisioned with, through a
 //!   proxy's `CONNECT` where its PAC says so).
-//! - [`negotiate`]: both agents' checks paced by Ta, triggered checks,
+//! - [`negotiate`](mod@negotiate): both agents' checks paced by Ta, triggered checks,
 //!   peer-reflexive discovery, the controlling agent's nomination of the
 //!   highest-priority pair that succeeded, and the media route that pair
 //!   implies.

@@ -3,7 +3,7 @@
 //!
 //! Owns what is drawn and how it looks: colours per segment and per kind of
 //! element, box texts, tooltips, link labels, the legend. Positions come
-//! from [`super::layout`], XML text from [`super::svg`].
+//! from [`super::layout`](mod@super::layout), XML text from [`super::svg`].
 //!
 //! Leaves out traffic and call paths; it draws the network as declared.
 

@@ -1,7 +1,7 @@
 //! Drawings of a topology in the four segment lanes of the source document
 //! (your network, Internet, ExpressRoute, Microsoft network).
 //!
-//! Owns layout ([`layout`]: where every element, circuit and link goes) and
+//! Owns layout ([`layout`](mod@layout): where every element, circuit and link goes) and
 //! the text of the drawings: SVG ([`svg`] writes it, [`graph`] decides what
 //! to draw, [`trace`] draws traced paths over it) and Graphviz DOT
 //! ([`graph::topology_dot`]).

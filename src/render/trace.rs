@@ -9,7 +9,7 @@
 //! its labels and verdict.
 //!
 //! Leaves out tracing ([`crate::trace`] produces the traces) and the
-//! geometry of the network ([`super::layout`]): a path follows the drawn
+//! geometry of the network ([`super::layout`](mod@super::layout)): a path follows the drawn
 //! route of every link it crosses.
 
 use std::collections::BTreeSet;
