@@ -708,21 +708,15 @@ fn call_json(t: &Topology, call: &CallTrace) -> Vec<LegJson> {
                 }) => Some(ice_json(&call.negotiations[*negotiation], *controlling)),
                 _ => None,
             };
-            let hops = match &media {
-                Some(m) => m.walks.iter().flat_map(|w| hops_json(t, w)).collect(),
-                None => vec![],
+            let (hops, segments, return_hops, return_segments) = match &media {
+                Some(m) => (
+                    walks_hops(t, &m.walks),
+                    walks_segments(t, &m.walks),
+                    walks_hops(t, &m.return_walks),
+                    walks_segments(t, &m.return_walks),
+                ),
+                None => Default::default(),
             };
-            let segments = media
-                .as_ref()
-                .map(|m| {
-                    dedup(
-                        &m.walks
-                            .iter()
-                            .flat_map(|w| w.segments(t))
-                            .collect::<Vec<_>>(),
-                    )
-                })
-                .unwrap_or_default();
             LegJson {
                 participant: leg.participant.clone(),
                 signaling: leg.signaling_label(t),
@@ -746,15 +740,7 @@ fn call_json(t: &Topology, call: &CallTrace) -> Vec<LegJson> {
                     .unwrap_or_default(),
                 verdict,
                 hops,
-                return_hops: media
-                    .as_ref()
-                    .map(|m| {
-                        m.return_walks
-                            .iter()
-                            .flat_map(|w| hops_json(t, w))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+                return_hops,
                 flow: leg
                     .media
                     .as_ref()
@@ -764,17 +750,7 @@ fn call_json(t: &Topology, call: &CallTrace) -> Vec<LegJson> {
                 category: String::new(),
                 proxy: None,
                 segments,
-                return_segments: media
-                    .as_ref()
-                    .map(|m| {
-                        dedup(
-                            &m.return_walks
-                                .iter()
-                                .flat_map(|w| w.segments(t))
-                                .collect::<Vec<_>>(),
-                        )
-                    })
-                    .unwrap_or_default(),
+                return_segments,
                 asymmetric: media.as_ref().is_some_and(|m| m.asymmetric()),
                 drop_at: None,
                 signaling_hops,
@@ -782,6 +758,16 @@ fn call_json(t: &Topology, call: &CallTrace) -> Vec<LegJson> {
             }
         })
         .collect()
+}
+
+/// The hops of consecutive walks, as one list.
+fn walks_hops(t: &Topology, walks: &[Walk]) -> Vec<HopJson> {
+    walks.iter().flat_map(|w| hops_json(t, w)).collect()
+}
+
+/// The segments consecutive walks crossed, consecutive repeats merged.
+fn walks_segments(t: &Topology, walks: &[Walk]) -> Vec<Segment> {
+    dedup(&walks.iter().flat_map(|w| w.segments(t)).collect::<Vec<_>>())
 }
 
 fn candidate_text(c: &crate::ice::Candidate) -> String {

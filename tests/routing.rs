@@ -335,14 +335,14 @@ fn a_slash_16_over_expressroute_beats_the_default_route_v4_and_v6() {
             Some("er-a"),
             "{dst}"
         );
-        assert_eq!(found.covering, [net(default)], "{dst}");
+        assert_eq!(found.shorter, Some(net(default)), "{dst}");
     }
     // What the circuits do not carry follows the default to the Internet.
     for (dst, default) in [("203.0.113.10", "0.0.0.0/0"), ("2001:db8:ff::1", "::/0")] {
         let found = lookup(&r, &t, "office", dst);
         assert_eq!(found.route.prefix, net(default), "{dst}");
         assert!(from_internet(found.route.source), "{dst}");
-        assert!(found.covering.is_empty(), "{dst}");
+        assert!(found.shorter.is_none(), "{dst}");
     }
 }
 
@@ -468,7 +468,7 @@ fn microsoft_uses_the_more_specific_prefix_advertised_on_the_circuit() {
     let er = lookup(&r, &t, "us-east", "198.51.100.17");
     assert_eq!(er.route.prefix, net("198.51.100.16/28"));
     assert_eq!(circuit_of(&t, er.route.source).as_deref(), Some("er"));
-    assert_eq!(er.covering, [net("198.51.100.0/27")]);
+    assert_eq!(er.shorter, Some(net("198.51.100.0/27")));
     let inet = lookup(&r, &t, "us-east", "198.51.100.1").route;
     assert_eq!(inet.prefix, net("198.51.100.0/27"));
     assert!(from_internet(inet.source));

@@ -116,6 +116,13 @@ struct Active {
     reason: Reason,
 }
 
+impl Active {
+    /// Whether it crosses any of `links`.
+    fn crosses(&self, links: &BTreeSet<LinkId>) -> bool {
+        self.stream.hops.iter().any(|(l, _)| links.contains(l))
+    }
+}
+
 /// A participant's streams.
 #[derive(Debug, Clone)]
 struct Leg {
@@ -868,7 +875,7 @@ impl<'w, 'a> Sim<'w, 'a> {
                     .iter()
                     .flatten()
                     .flat_map(|l| l.streams.iter())
-                    .any(|s| s.stream.hops.iter().any(|(l, _)| changed.contains(l)))
+                    .any(|s| s.crosses(&changed))
             });
             if crosses {
                 self.move_call(now, i as u32, &changed);
@@ -937,8 +944,7 @@ impl<'w, 'a> Sim<'w, 'a> {
         streams: Vec<Active>,
         changed: &BTreeSet<LinkId>,
     ) -> Vec<Active> {
-        let crosses = |s: &Active| s.stream.hops.iter().any(|(l, _)| changed.contains(l));
-        if !streams.iter().any(crosses) {
+        if !streams.iter().any(|s| s.crosses(changed)) {
             return streams;
         }
         self.stop_streams(now, &streams);

@@ -135,13 +135,14 @@ pub struct Routing {
     up: Vec<bool>,
 }
 
-/// The result of a lookup: the winning route and the shorter prefixes it beat.
+/// The result of a lookup: the winning route and the next shorter prefix
+/// it beat.
 #[derive(Clone, Debug)]
 pub struct Lookup<'r> {
     /// The longest matching prefix's route.
     pub route: &'r Route,
-    /// Less specific prefixes that also match, longest first.
-    pub covering: Vec<IpNet>,
+    /// The longest of the less specific prefixes that also match, if any.
+    pub shorter: Option<IpNet>,
 }
 
 impl Routing {
@@ -177,18 +178,14 @@ impl Routing {
             IpAddr::V4(a) => {
                 let host = Ipv4Net::from(a);
                 let (_, route) = fib.v4.get_lpm(&host)?;
-                let mut covering: Vec<IpNet> = fib.v4.cover_keys(&host).map(IpNet::V4).collect();
-                covering.retain(|p| *p != route.prefix);
-                covering.sort_by_key(|p| Reverse(p.prefix_len()));
-                Some(Lookup { route, covering })
+                let shorter = next_shorter(fib.v4.cover_keys(&host).map(IpNet::V4), route);
+                Some(Lookup { route, shorter })
             }
             IpAddr::V6(a) => {
                 let host = Ipv6Net::from(a);
                 let (_, route) = fib.v6.get_lpm(&host)?;
-                let mut covering: Vec<IpNet> = fib.v6.cover_keys(&host).map(IpNet::V6).collect();
-                covering.retain(|p| *p != route.prefix);
-                covering.sort_by_key(|p| Reverse(p.prefix_len()));
-                Some(Lookup { route, covering })
+                let shorter = next_shorter(fib.v6.cover_keys(&host).map(IpNet::V6), route);
+                Some(Lookup { route, shorter })
             }
         }
     }
@@ -198,6 +195,14 @@ impl Routing {
         let fib = &self.fibs[node.0.index()];
         fib.v4.values().chain(fib.v6.values()).collect()
     }
+}
+
+/// The longest of the matching prefixes other than the winner's (looked up
+/// on every hop of every walk, so without collecting them).
+fn next_shorter(matching: impl Iterator<Item = IpNet>, winner: &Route) -> Option<IpNet> {
+    matching
+        .filter(|p| *p != winner.prefix)
+        .max_by_key(|p| p.prefix_len())
 }
 
 /// Whether a link is in service: not failed, and for a circuit's secondary

@@ -479,7 +479,7 @@ fn step(
                 source: route.source,
                 local_pref: route.local_pref,
                 cost: route.cost,
-                shorter: found.covering.first().copied(),
+                shorter: found.shorter,
                 beat: route.beat.clone(),
             });
             match route.next {
